@@ -1,0 +1,162 @@
+"""Shared fixtures: people, projects, and the real processes (ASGI server, Celery worker).
+
+The processes run exactly as in production, as subprocesses on the test database, so tests
+that use them need committed data: they use ``transactional_db``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from tests.factories import MembershipFactory, ProjectFactory, UserFactory
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture
+def admin_user(db: Any) -> Any:
+    return UserFactory(username="alice", is_staff=True, is_superuser=False)
+
+
+@pytest.fixture
+def project(admin_user: Any) -> Any:
+    project = ProjectFactory(name="Test project")
+    MembershipFactory(project=project, user=admin_user, role="admin")
+    return project
+
+
+@pytest.fixture
+def admin_client(client: Any, admin_user: Any) -> Any:
+    client.force_login(admin_user)
+    return client
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _database_url() -> str:
+    db = settings.DATABASES["default"]
+    if settings.EMBEDDED_DATABASE:
+        from webapp import embedded
+
+        host = embedded.ensure_postgres(Path(settings.PREFLAB_HOME))
+        return f"postgresql://{db['USER']}@/{db['NAME']}?host={host}"
+    host = db.get("HOST") or "127.0.0.1"
+    return f"postgresql://{db['USER']}@{host}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+def process_env() -> dict[str, str]:
+    """The environment for a subprocess that must see the test database and broker."""
+    env = dict(os.environ)
+    env["DATABASE_URL"] = _database_url()
+    if settings.REDIS_URL:
+        env["REDIS_URL"] = settings.REDIS_URL
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+@dataclass
+class Processes:
+    url: str
+    web: subprocess.Popen[bytes]
+    worker: subprocess.Popen[bytes]
+
+
+def wait_for_port(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on port {port} after {timeout} s")
+
+
+def start_worker(env: dict[str, str], log: Path, name: str = "test") -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "webapp", "worker", "-Q", "default,gpu",
+         "--pool", "solo", "--loglevel", "info", "-n", f"{name}-{os.getpid()}@%h"],
+        cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+
+def wait_for_worker(timeout: float = 60) -> None:
+    from webapp.celery import app
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if app.control.ping(timeout=0.5):
+            return
+    raise TimeoutError("no Celery worker answered")
+
+
+@pytest.fixture(scope="session")
+def _redis_clean() -> None:
+    import redis
+
+    if settings.REDIS_URL:
+        redis.Redis.from_url(settings.REDIS_URL).flushdb()
+
+
+@pytest.fixture(scope="session")
+def live_app(
+    django_db_setup: Any,
+    django_db_blocker: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+    _redis_clean: None,
+) -> Iterator[Processes]:
+    """uvicorn (HTTP + WebSocket) and a Celery worker on the test database."""
+    logs = tmp_path_factory.mktemp("logs")
+    env = process_env()
+    port = _free_port()
+    web = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "webapp.asgi:application",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        cwd=ROOT, env=env, stdout=(logs / "web.log").open("wb"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    worker = start_worker(env, logs / "worker.log")
+    try:
+        wait_for_port(port)
+        wait_for_worker()
+        yield Processes(url=f"http://127.0.0.1:{port}", web=web, worker=worker)
+    finally:
+        for proc in (web, worker):
+            proc.terminate()
+        for proc in (web, worker):
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture
+def celery_worker(live_app: Processes, transactional_db: Any) -> Processes:
+    """A running Celery worker, with committed (transactional) database access for the test."""
+    return live_app
+
+
+def wait_until(predicate: Any, timeout: float = 60, interval: float = 0.2) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError(f"condition not met after {timeout} s")

@@ -1,0 +1,29 @@
+"""Loaded by pytest before Django (``-p tests.environment`` in pyproject).
+
+Tests use the local PostgreSQL and Redis on 127.0.0.1 when they answer (as on CI), and the
+embedded servers otherwise; an explicit DATABASE_URL / REDIS_URL always wins. Redis database
+15 keeps test traffic apart from a development server's database 0.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+if "DATABASE_URL" not in os.environ and _listening(5432):
+    os.environ["DATABASE_URL"] = "postgresql://postgres@127.0.0.1:5432/preflab"
+if "REDIS_URL" not in os.environ and _listening(6379):
+    os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/15"
+os.environ.setdefault("PREFLAB_HOME", tempfile.mkdtemp(prefix="preflab-test-"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

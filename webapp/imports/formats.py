@@ -1,0 +1,310 @@
+"""Turn the records of preference-data files into normalized pairs, or precise errors.
+
+Formats: `hh` (Anthropic HH-RLHF transcripts), `trl` (TRL preference data: text or
+conversations, explicit or implicit prompt), `pandalm` (PandaLM's test set, three human votes a
+pair) and `mapping` (any columns, named by the caller: mapping.py). containers.py reads the
+files; fields.py holds ParsedPair and the checks on its fields.
+
+Pure Python, no Django: the importer copies the pairs into PostgreSQL with COPY, so every text
+is checked for what PostgreSQL cannot store (NUL, unpaired surrogates) and metadata is JSON-safe.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Generator
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from webapp.imports.containers import FormatError, Item, RecordError, Source, peek
+from webapp.imports.fields import (
+    Bad,
+    Conversation,
+    ParsedPair,
+    get,
+    ident,
+    messages,
+    metadata,
+    prompt_of,
+    response_of,
+    show,
+    text,
+)
+from webapp.imports.mapping import Mapping
+
+__all__ = [
+    "FORMATS",
+    "Conversation",
+    "FormatError",
+    "ParsedPair",
+    "RecordError",
+    "RecordStream",
+    "open_records",
+]
+
+FORMATS = ("auto", "hh", "trl", "pandalm", "mapping")
+
+
+# --- hh: Anthropic HH-RLHF ------------------------------------------------------------------
+
+_HUMAN, _ASSISTANT = "\n\nHuman:", "\n\nAssistant:"
+_HH_USED = frozenset({"chosen", "rejected", "id", "split"})
+
+
+def _hh_transcript(record: dict[str, Any], key: str) -> tuple[str, int]:
+    """A transcript and where its last Assistant turn starts."""
+    transcript = text(get(record, key), key)
+    cut = transcript.rfind(_ASSISTANT)
+    if cut < 0:
+        raise Bad(key, 'the transcript has no "\\n\\nAssistant:" turn')
+    return transcript, cut
+
+
+def _hh_response(transcript: str, cut: int, key: str) -> str:
+    start = cut + len(_ASSISTANT)
+    response = transcript[start + 1 :] if transcript.startswith(" ", start) else transcript[start:]
+    if not response or response.isspace():
+        raise Bad(key, "the response (after the last Assistant turn) is empty")
+    return response
+
+
+def _hh_conversation(prompt: str) -> Conversation:
+    if prompt.startswith("Human:"):
+        prompt = "\n\n" + prompt
+    before, *turns = prompt.split(_HUMAN)  # str.split: three times faster than a regex here
+    if not turns or before.strip():
+        raise Bad("chosen", 'the transcript does not start with a "Human:" turn')
+    conversation = []
+    for turn in turns:
+        question, *answers = turn.split(_ASSISTANT)
+        conversation.append({"role": "user", "content": question.strip()})
+        conversation.extend({"role": "assistant", "content": a.strip()} for a in answers)
+    return conversation
+
+
+def _turns_by(transcript: str, end: int) -> int:
+    """How many turns of `transcript` start at or before `end`."""
+    humans = transcript.count(_HUMAN, 0, end + len(_HUMAN))
+    return humans + transcript.count(_ASSISTANT, 0, end + len(_ASSISTANT))
+
+
+def _hh_mismatch(prompt: str, other: str) -> Bad:
+    pairs = enumerate(zip(prompt, other, strict=False))
+    same = next((i for i, (x, y) in pairs if x != y), min(len(prompt), len(other)))
+    turn = max(1, *(_turns_by(text, same) for text in (prompt, other)))  # the one that differs
+    return Bad(
+        "rejected",
+        f"does not share chosen's prompt: the conversations before the last Assistant turn "
+        f"differ from turn {turn} on",
+    )
+
+
+def parse_hh(line: int, record: dict[str, Any]) -> ParsedPair:
+    """Whole transcripts; the prompt is everything before the last Assistant turn."""
+    chosen, cut = _hh_transcript(record, "chosen")
+    rejected, other_cut = _hh_transcript(record, "rejected")
+    prompt = chosen[:cut]
+    if other_cut != cut or not rejected.startswith(prompt):
+        raise _hh_mismatch(prompt, rejected[:other_cut])
+    conversation = _hh_conversation(prompt)
+    response_a = _hh_response(chosen, cut, "chosen")
+    response_b = _hh_response(rejected, cut, "rejected")
+    return ParsedPair(
+        line,
+        conversation,
+        response_a,
+        response_b,
+        "a",
+        ident(record.get("id"), "id"),
+        text(record.get("split"), "split", required=False),
+        "",
+        "",
+        [],
+        metadata(record, _HH_USED),
+    )
+
+
+# --- trl: TRL preference data ---------------------------------------------------------------
+
+_TRL_USED = frozenset({"prompt", "chosen", "rejected", "id", "split"})
+
+
+def parse_trl(line: int, record: dict[str, Any]) -> ParsedPair:
+    """Text or conversations. Several messages in chosen/rejected are joined with blank lines;
+    without a prompt field, the prompt is the messages chosen and rejected share at the start."""
+    if "prompt" in record:
+        prompt = prompt_of(record["prompt"], "prompt")
+        response_a = response_of(get(record, "chosen"), "chosen")
+        response_b = response_of(get(record, "rejected"), "rejected")
+    else:
+        chosen, rejected = get(record, "chosen"), get(record, "rejected")
+        if type(chosen) is not list or type(rejected) is not list:
+            raise Bad(
+                "prompt",
+                "the field is missing (needed unless chosen and rejected are conversations)",
+            )
+        a, b = messages(chosen, "chosen"), messages(rejected, "rejected")
+        shared, most = 0, min(len(a), len(b)) - 1  # each keeps at least its final message
+        while shared < most and a[shared] == b[shared]:
+            shared += 1
+        if not shared:
+            raise Bad("prompt", "no prompt: chosen and rejected share no messages at the start")
+        prompt = prompt_of(a[:shared], "chosen")
+        response_a = response_of(a[shared:], "chosen")
+        response_b = response_of(b[shared:], "rejected")
+    return ParsedPair(
+        line,
+        prompt,
+        response_a,
+        response_b,
+        "a",
+        external_id=ident(record.get("id"), "id"),
+        split=text(record.get("split"), "split", required=False),
+        metadata=metadata(record, _TRL_USED),
+    )
+
+
+# --- pandalm: PandaLM's human-annotated test set --------------------------------------------
+
+_ANNOTATOR = re.compile(r"annotator(\d+)")
+_PANDALM_VOTES = {0: "tie", 1: "a", 2: "b", "0": "tie", "1": "a", "2": "b"}
+_PANDALM_USED = frozenset({"idx", "instruction", "input", "response1", "response2"})
+
+
+def _vote(value: Any, field: str) -> str:
+    key = value.strip() if type(value) is str else value
+    if type(key) not in (int, str) or key not in _PANDALM_VOTES:
+        raise Bad(field, f"expected a vote of 0 (tie), 1 or 2, got {show(value)}")
+    return _PANDALM_VOTES[key]
+
+
+def parse_pandalm(line: int, record: dict[str, Any]) -> ParsedPair:
+    instruction = text(get(record, "instruction"), "instruction")
+    extra = text(record.get("input"), "input", required=False)
+    response_a = text(get(record, "response1"), "response1")
+    response_b = text(get(record, "response2"), "response2")
+    cmp_key = record.get("cmp_key")
+    models = cmp_key.split("_") if type(cmp_key) is str else []
+    annotators = sorted(
+        (int(m[1]), key) for key in record if (m := _ANNOTATOR.fullmatch(key)) is not None
+    )
+    votes = [
+        (key, _vote(record[key], key)) for _, key in annotators if record[key] not in (None, "")
+    ]
+    label = ""
+    if votes:
+        choices = [choice for _, choice in votes]
+        top = max(set(choices), key=choices.count)
+        label = top if 2 * choices.count(top) > len(choices) else "tie"
+    return ParsedPair(
+        line,
+        f"{instruction}\n\n{extra}" if extra.strip() else instruction,
+        response_a,
+        response_b,
+        label,
+        external_id=ident(record.get("idx"), "idx"),
+        model_a=models[0] if len(models) == 2 else "",
+        model_b=models[1] if len(models) == 2 else "",
+        votes=votes,
+        metadata=metadata(record, _PANDALM_USED | {key for _, key in annotators}),
+    )
+
+
+# --- The stream -----------------------------------------------------------------------------
+
+Parser = Callable[[int, dict[str, Any]], ParsedPair]
+_PARSERS: dict[str, Parser] = {"hh": parse_hh, "trl": parse_trl, "pandalm": parse_pandalm}
+
+
+def detect(record: dict[str, Any]) -> str | None:
+    """The format a record's keys suggest, or None."""
+    keys = record.keys()
+    if {"instruction", "response1", "response2"} <= keys:
+        return "pandalm"
+    if "chosen" in keys and "rejected" in keys:
+        return "trl" if "prompt" in keys or type(record["chosen"]) is list else "hh"
+    return None
+
+
+class RecordStream:
+    """Iterate (once) to get ParsedPair | RecordError in file order."""
+
+    def __init__(self, source: Source, fmt: str, parse: Parser, items: Generator[Item]) -> None:
+        self.format, self.size = fmt, source.size
+        self._source, self._parse, self._items = source, parse, items
+        self._started = False
+
+    @property
+    def position(self) -> int:
+        """Bytes of the file (compressed, if .gz) consumed so far, for progress bars."""
+        return self._source.position
+
+    def __iter__(self) -> Generator[ParsedPair | RecordError]:
+        if self._started:
+            raise RuntimeError("a RecordStream can be iterated only once")
+        self._started = True
+        name, parse = self._source.name, self._parse
+        for item in self._items:
+            if isinstance(item, RecordError):
+                yield item
+                continue
+            line, record = item
+            try:
+                pair = parse(line, record)
+            except Bad as e:
+                yield RecordError(name, line, e.field, e.reason)
+                continue
+            yield pair
+
+    def close(self) -> None:
+        """Close the file now rather than when the stream is garbage-collected."""
+        self._items.close()
+
+    def __enter__(self) -> RecordStream:
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.close()
+
+
+def open_records(
+    path: str | Path,
+    *,
+    fmt: str = "auto",
+    mapping: dict[str, str] | None = None,
+    display_name: str | None = None,
+) -> RecordStream:
+    """Open a preference-data file and resolve its format from its first readable record.
+
+    Raises FormatError for whole-file problems: an unknown container or format, an unreadable
+    or gzip-corrupt file, no readable record, a mapping that is wrong or names a missing
+    column. The stream may raise FormatError later if the file turns out corrupt midway.
+    """
+    path = Path(path)
+    name = display_name or path.name
+    if fmt not in FORMATS:
+        raise FormatError(f"{name}: unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    if mapping is not None and fmt == "auto":
+        fmt = "mapping"
+    if (fmt == "mapping") != (mapping is not None):
+        raise FormatError(f"{name}: a column mapping goes with format 'mapping' and only with it")
+    columns = Mapping.build(mapping, name) if mapping is not None else None
+    source = Source(path, name)
+    first, records = peek(source.records(), name)
+    if columns is not None:
+        columns.check_columns(source.columns or list(first), name)
+        parse: Parser = columns.parse
+    else:
+        if fmt == "auto":
+            detected = detect(first)
+            if detected is None:
+                records.close()
+                keys = ", ".join(sorted(first)[:20])
+                raise FormatError(
+                    f"{name}: cannot tell the format from the first record's fields ({keys}); "
+                    "choose hh, trl or pandalm, or give a column mapping"
+                )
+            fmt = detected
+        parse = _PARSERS[fmt]
+    return RecordStream(source, fmt, parse, records)

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from webapp.jobs.models import Job
+from webapp.projects.models import Project
+
+
+class ImportBatch(models.Model):
+    """One imported file: what was asked, what came in, and every record that was rejected."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        REJECTED = "rejected", "Rejected (strict mode, nothing imported)"
+        FAILED = "failed", "Failed"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="imports")
+    job = models.OneToOneField(
+        Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="import_batch"
+    )
+    file_name = models.CharField(max_length=500, help_text="The name the file was given as.")
+    stored_path = models.CharField(max_length=1000, blank=True)
+    fmt = models.CharField(max_length=20, default="auto")
+    mapping = models.JSONField(null=True, blank=True)
+    strict = models.BooleanField(default=False)
+    default_split = models.CharField(max_length=20, default="train")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    records_seen = models.PositiveIntegerField(default=0)
+    records_rejected = models.PositiveIntegerField(default=0)
+    pairs_created = models.PositiveIntegerField(default=0)
+    pairs_existing = models.PositiveIntegerField(default=0)
+    votes_created = models.PositiveIntegerField(default=0)
+    # The first MAX_STORED_ERRORS rejected records: {"file", "line", "field", "reason"}.
+    errors = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True, help_text="A whole-file problem, if any.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    MAX_STORED_ERRORS = 1000
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"import {self.pk} of {self.file_name}"
+
+    @property
+    def summary(self) -> str:
+        return (
+            f"{self.get_status_display()}: {self.pairs_created} new pairs, "
+            f"{self.pairs_existing} already there, {self.records_rejected} rejected"
+        )

@@ -1,0 +1,205 @@
+"""Writes to Job rows: create and enqueue, claim, report progress, finish.
+
+Every long job follows one path: ``job_create`` stores a queued row and enqueues its task
+after commit; the task calls ``job_claim`` (exactly one worker wins), does its work while a
+``JobReporter`` streams progress, and ends with ``job_succeed`` or ``job_fail``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import traceback
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from webapp.jobs.models import Job
+from webapp.projects.models import Project
+from webapp.realtime.events import JobProgress, job_group, publish
+
+log = logging.getLogger("preflab.jobs")
+
+# A running job whose worker has not reported for this long is taken to be dead; a redelivered
+# task may then claim it again and start over.
+STALE_AFTER = timedelta(minutes=5)
+
+# Each job kind's Celery task, by name, so the web side never imports worker code.
+TASKS = {
+    "import": "preflab.import_pairs",
+}
+
+
+class JobCancelled(Exception):
+    """Raised inside a job when someone asked for it to stop."""
+
+
+def job_create(
+    *,
+    kind: str,
+    project: Project | None,
+    params: dict[str, Any],
+    created_by: Any = None,
+    queue: str = "default",
+    enqueue: bool = True,
+) -> Job:
+    """Store a queued job; its task is sent once the surrounding transaction commits."""
+    job = Job.objects.create(
+        kind=kind, project=project, params=params, created_by=created_by, queue=queue
+    )
+    if enqueue:
+        transaction.on_commit(lambda: _send(job))
+    return job
+
+
+def _send(job: Job) -> None:
+    from webapp.celery import app, ensure_broker
+
+    ensure_broker()
+    app.send_task(TASKS[job.kind], args=[job.pk], queue=job.queue)
+
+
+def job_claim(*, job_id: int) -> Job | None:
+    """Move a queued (or abandoned) job to running. None: another worker has it, or it ended."""
+    stale = timezone.now() - STALE_AFTER
+    now = timezone.now()
+    claimable = Q(status=Job.Status.QUEUED) | Q(status=Job.Status.RUNNING, heartbeat_at__lt=stale)
+    with transaction.atomic():
+        job = Job.objects.select_for_update(skip_locked=True).filter(claimable, pk=job_id).first()
+        if job is None:
+            return None
+        if job.cancel_requested:
+            job.status = Job.Status.CANCELLED
+            job.finished_at = now
+            job.save(update_fields=["status", "finished_at"])
+            return None
+        job.status = Job.Status.RUNNING
+        job.started_at = now
+        job.heartbeat_at = now
+        job.attempts += 1
+        job.progress_done = 0
+        job.worker = f"{socket.gethostname()}:{os.getpid()}"
+        job.save(
+            update_fields=[
+                "status", "started_at", "heartbeat_at", "attempts", "progress_done", "worker"
+            ]
+        )  # fmt: skip
+    _publish(job)
+    return job
+
+
+def job_progress(*, job: Job, done: int, total: int | None = None, message: str = "") -> None:
+    """Record progress. Raises JobCancelled when a cancel was asked for."""
+    job.progress_done = done
+    if total is not None:
+        job.progress_total = total
+    if message:
+        job.message = message[:500]
+    job.heartbeat_at = timezone.now()
+    Job.objects.filter(pk=job.pk).update(
+        progress_done=job.progress_done,
+        progress_total=job.progress_total,
+        message=job.message,
+        heartbeat_at=job.heartbeat_at,
+    )
+    _publish(job)
+    if Job.objects.filter(pk=job.pk, cancel_requested=True).exists():
+        raise JobCancelled(f"job {job.pk} was cancelled")
+
+
+def job_succeed(*, job: Job, result: dict[str, Any], message: str = "") -> None:
+    job.status = Job.Status.SUCCEEDED
+    job.result = result
+    job.finished_at = timezone.now()
+    if job.progress_total:
+        job.progress_done = job.progress_total
+    job.message = (message or "Done")[:500]
+    job.save(update_fields=["status", "result", "finished_at", "progress_done", "message"])
+    _publish(job)
+
+
+def job_fail(*, job: Job, error: BaseException | str) -> None:
+    if isinstance(error, JobCancelled):
+        job.status = Job.Status.CANCELLED
+        job.message = "Cancelled"
+    else:
+        job.status = Job.Status.FAILED
+        if isinstance(error, BaseException):
+            job.error = "".join(traceback.format_exception_only(type(error), error)).strip()
+            log.error("job %s failed", job.pk, exc_info=error)
+        else:
+            job.error = error
+        job.message = "Failed"
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "error", "message", "finished_at"])
+    _publish(job)
+
+
+def job_cancel(*, job: Job) -> None:
+    """Ask a job to stop. A queued job stops at once; a running one at its next report."""
+    Job.objects.filter(pk=job.pk).update(cancel_requested=True)
+    stopped = Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(
+        status=Job.Status.CANCELLED, finished_at=timezone.now(), message="Cancelled"
+    )
+    job.refresh_from_db()
+    if stopped:
+        _publish(job)
+
+
+def job_event(*, job: Job) -> JobProgress:
+    result_url = str(job.result.get("url", "")) if isinstance(job.result, dict) else ""
+    return JobProgress(
+        job_id=job.pk,
+        status=job.status,
+        done=job.progress_done,
+        total=job.progress_total,
+        percent=round(job.percent, 1),
+        message=job.message,
+        error=job.error,
+        result_url=result_url,
+    )
+
+
+def _publish(job: Job) -> None:
+    publish(job_group(job.pk), job_event(job=job))
+
+
+class JobReporter:
+    """A progress callback for long loops: throttled writes, cancel checks, optional terminal bar.
+
+    Call it as ``reporter(done, total, message)``; it writes at most every ``interval`` seconds
+    (and always for the last step), so a hot loop may call it for every batch.
+    """
+
+    def __init__(self, job: Job, *, interval: float = 0.5, terminal: bool = False) -> None:
+        self.job = job
+        self.interval = interval
+        self._last = 0.0
+        self._bar: Any = None
+        if terminal:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=0, unit="B", unit_scale=True, dynamic_ncols=True)
+
+    def __call__(self, done: int, total: int | None = None, message: str = "") -> None:
+        if self._bar is not None:
+            if total is not None:
+                self._bar.total = total
+            self._bar.n = done
+            if message:
+                self._bar.set_description_str(message[:40], refresh=False)
+            self._bar.refresh()
+        now = time.monotonic()
+        final = total is not None and done >= total
+        if now - self._last >= self.interval or final:
+            self._last = now
+            job_progress(job=self.job, done=done, total=total, message=message)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()

@@ -1,0 +1,71 @@
+"""Preference pairs. Prompts and responses are stored once and shared by hash."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from webapp.projects.models import Project
+
+
+class Prompt(models.Model):
+    # 16-byte BLAKE2b of the canonical JSON of the prompt; see webapp/pairs/hashing.py.
+    content_hash = models.BinaryField(max_length=16, unique=True)
+    text = models.TextField(blank=True, help_text="Plain-text prompt; empty for conversations.")
+    conversation = models.JSONField(
+        null=True, blank=True, help_text='A list of {"role", "content"} turns.'
+    )
+
+    def __str__(self) -> str:
+        return self.as_text()[:80]
+
+    def as_text(self) -> str:
+        if self.conversation is None:
+            return self.text
+        return "\n\n".join(f"{turn['role']}: {turn['content']}" for turn in self.conversation)
+
+
+class Response(models.Model):
+    content_hash = models.BinaryField(max_length=16, unique=True)
+    text = models.TextField()
+    source_model = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class Pair(models.Model):
+    class Label(models.TextChoices):
+        A = "a", "A is better"
+        B = "b", "B is better"
+        TIE = "tie", "Tie"
+        NONE = "", "No label"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="pairs")
+    prompt = models.ForeignKey(Prompt, on_delete=models.PROTECT, related_name="+")
+    response_a = models.ForeignKey(Response, on_delete=models.PROTECT, related_name="+")
+    response_b = models.ForeignKey(Response, on_delete=models.PROTECT, related_name="+")
+    imported_label = models.CharField(max_length=3, choices=Label.choices, blank=True)
+    # Hash of (prompt, response_a, response_b, label, external id): re-importing a file adds
+    # nothing, while the same texts with a conflicting label stay visible as two pairs.
+    dedup_key = models.BinaryField(max_length=16)
+    source_file = models.CharField(max_length=500, blank=True)
+    source_line = models.PositiveIntegerField(default=0)
+    split = models.CharField(max_length=20, default="train")
+    external_id = models.CharField(max_length=200, blank=True)
+    votes_wanted = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Overrides the project's votes per pair."
+    )
+    metadata = models.JSONField(default=dict, blank=True)
+    import_batch = models.ForeignKey(
+        "imports.ImportBatch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "dedup_key"], name="pair_unique_in_project")
+        ]
+        indexes = [models.Index(fields=["project", "split", "id"], name="pair_project_split")]
+
+    def __str__(self) -> str:
+        return f"pair {self.pk}"

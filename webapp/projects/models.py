@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+def default_strength_scale() -> list[str]:
+    return ["slightly better", "clearly better", "much better"]
+
+
+class Project(models.Model):
+    class LabelScheme(models.TextChoices):
+        # Which of the two responses is better; a tie and "both bad" are always allowed.
+        PAIRWISE = "pairwise", "Pairwise: A / B / tie / both bad"
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    guidelines = models.TextField(blank=True, help_text="Shown to annotators; markdown.")
+    label_scheme = models.CharField(
+        max_length=20, choices=LabelScheme.choices, default=LabelScheme.PAIRWISE
+    )
+    strength_scale = models.JSONField(
+        default=default_strength_scale,
+        help_text="Names of the graded strength levels, weakest first.",
+    )
+    votes_per_pair = models.PositiveSmallIntegerField(default=3)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        REVIEWER = "reviewer", "Reviewer"
+        ANNOTATOR = "annotator", "Annotator"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.ANNOTATOR)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="one_membership_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.project} as {self.role}"
+
+
+# Roles ordered by what they may do: an admin may do all a reviewer may, and so on.
+ROLE_RANK = {Membership.Role.ANNOTATOR: 1, Membership.Role.REVIEWER: 2, Membership.Role.ADMIN: 3}

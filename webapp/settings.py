@@ -1,0 +1,184 @@
+"""PrefLab's one settings file. Every knob comes from the environment.
+
+With DATABASE_URL / REDIS_URL unset, PrefLab runs on its embedded PostgreSQL and Redis under
+PREFLAB_HOME (see webapp/embedded.py). Set them to use real servers instead.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import quote
+
+import dj_database_url
+
+from webapp import embedded
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def envbool(name: str, default: bool) -> bool:
+    return os.environ.get(name, str(default)).strip().lower() in ("1", "true", "yes", "on")
+
+
+def envint(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def envlist(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+PREFLAB_HOME = Path(os.environ.get("PREFLAB_HOME", BASE_DIR / "var")).resolve()
+DEBUG = envbool("DEBUG", False)
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    # A key of our own, kept under PREFLAB_HOME, so sessions survive restarts without setup.
+    key_file = PREFLAB_HOME / "secret_key"
+    if not key_file.exists():
+        import secrets
+
+        PREFLAB_HOME.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    SECRET_KEY = key_file.read_text().strip()
+
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "webapp.projects",
+    "webapp.pairs",
+    "webapp.labelling",
+    "webapp.imports",
+    "webapp.jobs",
+    "webapp.ops",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "webapp.urls"
+ASGI_APPLICATION = "webapp.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- PostgreSQL -------------------------------------------------------------------------------
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+EMBEDDED_DATABASE = not DATABASE_URL
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+else:
+    DATABASES = {
+        "default": {
+            # Starts the embedded server on first connection; see webapp/dbbackend.
+            "ENGINE": "webapp.dbbackend",
+            "NAME": "preflab",
+            "USER": "postgres",
+            "HOST": str(embedded.pg_data_dir(PREFLAB_HOME)),
+            "CONN_MAX_AGE": 60,
+        }
+    }
+DATABASES["default"].setdefault("OPTIONS", {})
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: Celery broker and Channels layer --------------------------------------------------
+REDIS_URL = os.environ.get("REDIS_URL", "")
+EMBEDDED_REDIS = not REDIS_URL
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    CHANNEL_REDIS_HOST: str = REDIS_URL
+else:
+    _sock = embedded.redis_socket(PREFLAB_HOME)
+    CELERY_BROKER_URL = f"redis+socket://{quote(str(_sock))}"
+    CHANNEL_REDIS_HOST = f"unix://{_sock}"
+
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [CHANNEL_REDIS_HOST], "prefix": "preflab:ch:"},
+    }
+}
+
+# The longest job PrefLab runs (a fine-tune on a big project) must finish inside the broker's
+# visibility timeout, or Redis hands the same task to a second worker.
+JOB_TIME_LIMIT_S = envint("JOB_TIME_LIMIT_S", 12 * 3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": JOB_TIME_LIMIT_S + 3600}
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_TIME_LIMIT = JOB_TIME_LIMIT_S
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- Files ------------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = PREFLAB_HOME / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing root
+STATICFILES_DIRS = [BASE_DIR / "static"]
+WHITENOISE_USE_FINDERS = True
+MEDIA_ROOT = PREFLAB_HOME / "files"
+UPLOAD_DIR = MEDIA_ROOT / "uploads"
+EMBEDDING_CACHE_DIR = Path(os.environ.get("EMBEDDING_CACHE_DIR", PREFLAB_HOME / "embeddings"))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+IMPORT_MAX_UPLOAD_BYTES = envint("IMPORT_MAX_UPLOAD_BYTES", 2 * 1024**3)
+
+# --- Auth and security ------------------------------------------------------------------------
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "projects:list"
+LOGOUT_REDIRECT_URL = "login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", not DEBUG and SITE_URL.startswith("https"))
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "loggers": {"preflab": {"level": os.environ.get("LOG_LEVEL", "INFO")}},
+}

@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from webapp.ops import views as ops_views
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="projects:list"), name="home"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("projects/", include("webapp.projects.urls")),
+    path("jobs/", include("webapp.jobs.urls")),
+    path("health/", ops_views.health, name="health"),
+    path("", include("webapp.imports.urls")),
+]

@@ -1,0 +1,1 @@
+"""Background work. tasks.py holds the Celery tasks; rm/ holds the model code (no Django)."""
