@@ -300,7 +300,11 @@ def test_it_reads_parquet_rows_with_conversations(tmp_path: Path) -> None:
         ("p.json", b" [ ]\n", r"p\.json: the file holds no records"),
         ("p.csv", b"prompt,chosen,rejected\n", r"p\.csv: the file holds no records"),
         ("p.jsonl", b"{\n}\n", r"p\.jsonl: line 1: one JSON object over several lines"),
-        ("p.jsonl", b"oops\n[]\n", r"p\.jsonl: no readable record .*; line 1: invalid JSON"),
+        (
+            "p.jsonl",
+            b"oops\n[]\n",
+            r"p\.jsonl: no readable record \(2 unreadable\); line 1: invalid JSON",
+        ),
         ("p.jsonl", b'{"a": 1}\n', r"p\.jsonl: cannot tell the format .* \(a\)"),
     ],
 )
@@ -359,12 +363,6 @@ def test_it_detects_each_format_from_the_first_record(
             'the transcript has no "\\n\\nAssistant:" turn',
         ),
         (
-            {**HH, "rejected": "\n\nHuman: Hi there\n\nAssistant:  "},
-            "hh",
-            "rejected",
-            "the response (after the last Assistant turn) is empty",
-        ),
-        (
             {**HH, "rejected": "\n\nHuman: Hi\n\nAssistant: Go."},
             "hh",
             "rejected",
@@ -391,7 +389,6 @@ def test_it_detects_each_format_from_the_first_record(
             "contains an unpaired surrogate (a lone \\ud800-\\udfff escape)",
         ),
         ({"prompt": " ", "chosen": "a", "rejected": "b"}, "trl", "prompt", "the text is empty"),
-        ({"prompt": "Hi", "chosen": "a", "rejected": ""}, "trl", "rejected", "the text is empty"),
         (
             {"prompt": "Hi", "chosen": True, "rejected": "b"},
             "trl",
@@ -650,16 +647,10 @@ def errors_by_reason(items: list[ParsedPair | RecordError]) -> dict[tuple[str, s
 def test_it_parses_the_real_hh_helpful_test_set() -> None:
     items = read(real("hh-rlhf/helpful-base_test.jsonl.gz"))
     pairs = [i for i in items if isinstance(i, ParsedPair)]
-    assert len(items) == 2354 and len(pairs) == 2341
-    # The data's own flaws, not ours: four empty rejected responses, and nine pairs whose
-    # rejected transcript has extra or different turns before its last Assistant turn.
+    assert len(items) == 2354 and len(pairs) == 2345
+    # The data's own flaws, not ours: nine pairs whose rejected transcript has extra or
+    # different turns before its last Assistant turn.
     assert errors_by_reason(items) == {
-        ("rejected", "the response (after the last Assistant turn) is empty"): [
-            121,
-            741,
-            1215,
-            2064,
-        ],
         ("rejected", "does not share chosen's prompt"): [
             169,
             355,
@@ -672,33 +663,34 @@ def test_it_parses_the_real_hh_helpful_test_set() -> None:
             1451,
         ],
     }
+    # four empty rejected responses are real pairs, kept for the checks to flag
+    assert [p.line for p in pairs if not p.response_b] == [121, 741, 1215, 2064]
     assert [p.line for p in pairs if p.response_a == p.response_b] == [722, 2169]
     assert all(p.prompt[0]["role"] == "user" and p.prompt[-1]["role"] == "user" for p in pairs)  # type: ignore[index]
 
 
 def test_it_parses_the_real_hh_harmless_test_set() -> None:
     items = read(real("hh-rlhf/harmless-base_test.jsonl.gz"))
-    assert len(items) == 2312 and sum(isinstance(i, ParsedPair) for i in items) == 2303
+    pairs = [i for i in items if isinstance(i, ParsedPair)]
+    assert len(items) == 2312 and len(pairs) == 2307
     assert errors_by_reason(items) == {
-        ("chosen", "the response (after the last Assistant turn) is empty"): [87, 517, 926, 1104],
         ("rejected", "does not share chosen's prompt"): [1255, 1689, 1951, 1953, 2037],
     }
+    assert [p.line for p in pairs if not p.response_a] == [87, 517, 926, 1104]
 
 
 def test_it_parses_the_real_pandalm_test_set() -> None:
     items = read(real("pandalm/testset-v1.json"))
     pairs = [i for i in items if isinstance(i, ParsedPair)]
-    assert len(items) == 999 and len(pairs) == 938
+    assert len(items) == 999 and len(pairs) == 993
     assert all(len(p.votes) == 3 and p.model_a and p.model_b for p in pairs)
     found = {reason: len(lines) for reason, lines in errors_by_reason(items).items()}
     assert found == {
-        ("response1", "the text is empty"): 29,
-        ("response2", "the text is empty"): 25,
         ("response1", "expected a string, got a boolean"): 4,  # `true` where a model said "True"
         ("response2", "expected a string, got a boolean"): 2,
-        ("instruction", "the text is empty"): 1,
     }
+    assert sum(1 for p in pairs if not p.response_a or not p.response_b) == 54  # empty, kept
     split = [p for p in pairs if len({v for _, v in p.votes}) > 1]  # all two against one
-    assert len(split) == 113 and all([v for _, v in p.votes].count(p.label) == 2 for p in split)
-    assert Counter(p.label for p in pairs) == {"b": 441, "a": 394, "tie": 103}
-    assert pairs[-1].line == 11858  # real line numbers, not indexes
+    assert len(split) == 116 and all([v for _, v in p.votes].count(p.label) == 2 for p in split)
+    assert Counter(p.label for p in pairs) == {"b": 470, "a": 418, "tie": 105}
+    assert pairs[-1].line == 11978  # real line numbers, not indexes

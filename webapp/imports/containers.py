@@ -329,9 +329,9 @@ def peek(records: Generator[Item], name: str) -> tuple[dict[str, Any], Generator
         raise FormatError(f"{name}: the file holds no records")
     first = pending[0]
     assert isinstance(first, RecordError)
+    count = f"{len(pending)}{'+' if len(pending) >= _NO_PROGRESS_LIMIT else ''}"
     raise FormatError(
-        f"{name}: no readable record in its first {len(pending)} problem line(s); "
-        f"line {first.line}: {first.reason}"
+        f"{name}: no readable record ({count} unreadable); line {first.line}: {first.reason}"
     )
 
 

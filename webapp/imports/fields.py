@@ -28,9 +28,8 @@ class ParsedPair:
     split: str = ""  # from the file where given, else ""
     model_a: str = ""  # source model of response_a, if known
     model_b: str = ""
-    votes: list[tuple[str, str]] = field(
-        default_factory=list
-    )  # (annotator, "a"|"b"|"tie"|"both_bad")
+    # (annotator name, "a" | "b" | "tie" | "both_bad")
+    votes: list[tuple[str, str]] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)  # every other column, JSON-safe
 
 
@@ -114,10 +113,15 @@ def prompt_of(value: Any, field: str) -> str | Conversation:
 
 
 def response_of(value: Any, field: str) -> str:
-    """A response: text, or a list of messages whose contents we join with blank lines."""
+    """A response: text, or a list of messages whose contents we join with blank lines.
+
+    An empty response is allowed: models do answer with nothing, and such pairs are worth
+    importing and flagging rather than losing."""
     if type(value) is list:
         value = "\n\n".join(m["content"] for m in messages(value, field))
-    return text(value, field)
+    if type(value) is not str:
+        raise Bad(field, f"expected a string, got {kind_of(value)}")
+    return check_text(value, field)
 
 
 def json_safe(value: Any, field: str) -> Any:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Generator
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from webapp.imports.containers import FormatError, Item, RecordError, Source, peek
@@ -64,8 +63,7 @@ def _hh_transcript(record: dict[str, Any], key: str) -> tuple[str, int]:
 def _hh_response(transcript: str, cut: int, key: str) -> str:
     start = cut + len(_ASSISTANT)
     response = transcript[start + 1 :] if transcript.startswith(" ", start) else transcript[start:]
-    if not response or response.isspace():
-        raise Bad(key, "the response (after the last Assistant turn) is empty")
+    # An empty reply is real data (HH-RLHF has some): kept, for the checks to flag.
     return response
 
 
@@ -75,11 +73,13 @@ def _hh_conversation(prompt: str) -> Conversation:
     before, *turns = prompt.split(_HUMAN)  # str.split: three times faster than a regex here
     if not turns or before.strip():
         raise Bad("chosen", 'the transcript does not start with a "Human:" turn')
-    conversation = []
+    conversation: Conversation = []
+    add = conversation.append
     for turn in turns:
         question, *answers = turn.split(_ASSISTANT)
-        conversation.append({"role": "user", "content": question.strip()})
-        conversation.extend({"role": "assistant", "content": a.strip()} for a in answers)
+        add({"role": "user", "content": question.strip()})
+        for answer in answers:
+            add({"role": "assistant", "content": answer.strip()})
     return conversation
 
 
@@ -180,10 +180,12 @@ def _vote(value: Any, field: str) -> str:
 
 
 def parse_pandalm(line: int, record: dict[str, Any]) -> ParsedPair:
-    instruction = text(get(record, "instruction"), "instruction")
+    instruction = text(get(record, "instruction"), "instruction", required=False)
     extra = text(record.get("input"), "input", required=False)
-    response_a = text(get(record, "response1"), "response1")
-    response_b = text(get(record, "response2"), "response2")
+    if not (instruction.strip() or extra.strip()):
+        raise Bad("instruction", "the instruction and the input are both empty")
+    response_a = response_of(get(record, "response1"), "response1")
+    response_b = response_of(get(record, "response2"), "response2")
     cmp_key = record.get("cmp_key")
     models = cmp_key.split("_") if type(cmp_key) is str else []
     annotators = sorted(
@@ -199,7 +201,7 @@ def parse_pandalm(line: int, record: dict[str, Any]) -> ParsedPair:
         label = top if 2 * choices.count(top) > len(choices) else "tie"
     return ParsedPair(
         line,
-        f"{instruction}\n\n{extra}" if extra.strip() else instruction,
+        "\n\n".join(part for part in (instruction, extra) if part.strip()),
         response_a,
         response_b,
         label,
@@ -264,7 +266,7 @@ class RecordStream:
     def __enter__(self) -> RecordStream:
         return self
 
-    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
@@ -292,19 +294,27 @@ def open_records(
     columns = Mapping.build(mapping, name) if mapping is not None else None
     source = Source(path, name)
     first, records = peek(source.records(), name)
-    if columns is not None:
-        columns.check_columns(source.columns or list(first), name)
-        parse: Parser = columns.parse
-    else:
-        if fmt == "auto":
-            detected = detect(first)
-            if detected is None:
-                records.close()
-                keys = ", ".join(sorted(first)[:20])
-                raise FormatError(
-                    f"{name}: cannot tell the format from the first record's fields ({keys}); "
-                    "choose hh, trl or pandalm, or give a column mapping"
-                )
-            fmt = detected
-        parse = _PARSERS[fmt]
+    try:
+        fmt, parse = _resolve(fmt, columns, first, source.columns, name)
+    except FormatError:
+        records.close()
+        raise
     return RecordStream(source, fmt, parse, records)
+
+
+def _resolve(
+    fmt: str, mapping: Mapping | None, first: dict[str, Any], columns: list[str] | None, name: str
+) -> tuple[str, Parser]:
+    if mapping is not None:
+        mapping.check_columns(columns or list(first), name)
+        return fmt, mapping.parse
+    if fmt == "auto":
+        detected = detect(first)
+        if detected is None:
+            keys = ", ".join(sorted(first)[:20])
+            raise FormatError(
+                f"{name}: cannot tell the format from the first record's fields ({keys}); "
+                "choose hh, trl or pandalm, or give a column mapping"
+            )
+        fmt = detected
+    return fmt, _PARSERS[fmt]

@@ -42,12 +42,15 @@ class Mapping:
 
     columns: dict[str, str]
     labels: dict[str, str]  # raw label value -> "a" | "b" | "tie"
+    used: frozenset[str]  # the mapped columns; the others go to metadata
 
     @classmethod
     def build(cls, mapping: dict[str, str], name: str) -> Mapping:
         def fail(problem: str) -> FormatError:
             return FormatError(f"{name}: bad column mapping: {problem}")
 
+        if not isinstance(mapping, dict):
+            raise fail(f"expected {{target: column}}, got {kind_of(mapping)}")
         unknown = [t for t in mapping if t not in _TARGETS]
         if unknown:
             raise fail(
@@ -71,7 +74,7 @@ class Mapping:
         if len(given) < sum(f"label_{v}" in mapping for v in ("a", "b", "tie")):
             raise fail("label_a, label_b and label_tie must be different values")
         columns = {t: c for t, c in mapping.items() if not t.startswith("label_")}
-        return cls(columns, given or _DEFAULT_LABELS)
+        return cls(columns, given or _DEFAULT_LABELS, frozenset(columns.values()))
 
     def check_columns(self, columns: list[str], name: str) -> None:
         missing = sorted(set(self.columns.values()) - set(columns))
@@ -106,7 +109,7 @@ class Mapping:
             split=optional("split"),
             model_a=optional("model_a"),
             model_b=optional("model_b"),
-            metadata=metadata(record, frozenset(columns.values())),
+            metadata=metadata(record, self.used),
         )
 
     def _label(self, record: dict[str, Any], column: str | None) -> str:
