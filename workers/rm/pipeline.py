@@ -1,0 +1,73 @@
+"""Pairs of text in, ensemble result out: build texts, embed through the cache, train heads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from workers.rm.cache import EmbeddingCache, EmbeddingSource
+from workers.rm.config import EnsembleConfig
+from workers.rm.ensemble import train_ensemble
+from workers.rm.progress import CancelCheck, StepProgress
+from workers.rm.result import EnsembleResult
+from workers.rm.text import Prompt, rm_texts
+
+
+def embed_pairs(
+    *,
+    prompts: Sequence[Prompt],
+    chosen: Sequence[str],
+    rejected: Sequence[str],
+    encoder: EmbeddingSource,
+    cache: EmbeddingCache | None = None,
+    progress: StepProgress | None = None,
+    cancel: CancelCheck | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(N, D) embeddings of text(prompt, chosen) and of text(prompt, rejected)."""
+    texts = rm_texts(prompts=prompts, responses=chosen) + rm_texts(
+        prompts=prompts, responses=rejected
+    )
+
+    def report(done: int, total: int) -> None:
+        if progress is not None:
+            progress(done, total, "embedding texts")
+
+    if cache is None:
+        vectors = encoder.encode(texts, progress=report, cancel=cancel)
+    else:
+        vectors = cache.get_or_compute(texts, encoder, progress=report, cancel=cancel)
+    return vectors[: len(chosen)], vectors[len(chosen) :]
+
+
+def score_pairs(
+    *,
+    prompts: Sequence[Prompt],
+    chosen: Sequence[str],
+    rejected: Sequence[str],
+    encoder: EmbeddingSource,
+    config: EnsembleConfig | None = None,
+    cache: EmbeddingCache | None = None,
+    pair_margin: np.ndarray | None = None,
+    progress: StepProgress | None = None,
+    cancel: CancelCheck | None = None,
+) -> EnsembleResult:
+    if not len(prompts) == len(chosen) == len(rejected):
+        raise ValueError("prompts, chosen and rejected must have the same length")
+    x_chosen, x_rejected = embed_pairs(
+        prompts=prompts,
+        chosen=chosen,
+        rejected=rejected,
+        encoder=encoder,
+        cache=cache,
+        progress=progress,
+        cancel=cancel,
+    )
+    return train_ensemble(
+        chosen=x_chosen,
+        rejected=x_rejected,
+        config=config,
+        pair_margin=pair_margin,
+        progress=progress,
+        cancel=cancel,
+    )
