@@ -1,5 +1,7 @@
 """Shared fixtures: people, projects, and the real processes (ASGI server, Celery worker).
 
+Nothing here imports Django models at import time, so tests/rm runs without Django too.
+
 The processes run exactly as in production, as subprocesses on the test database, so tests
 that use them need committed data: they use ``transactional_db``.
 """
@@ -19,8 +21,6 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from tests.factories import MembershipFactory, ProjectFactory, UserFactory
-
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -28,11 +28,15 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 
 @pytest.fixture
 def admin_user(db: Any) -> Any:
+    from tests.factories import UserFactory
+
     return UserFactory(username="alice", is_staff=True, is_superuser=False)
 
 
 @pytest.fixture
 def project(admin_user: Any) -> Any:
+    from tests.factories import MembershipFactory, ProjectFactory
+
     project = ProjectFactory(name="Test project")
     MembershipFactory(project=project, user=admin_user, role="admin")
     return project
@@ -89,9 +93,11 @@ def wait_for_port(port: int, timeout: float = 30) -> None:
     raise TimeoutError(f"nothing listens on port {port} after {timeout} s")
 
 
-def start_worker(env: dict[str, str], log: Path, name: str = "test") -> subprocess.Popen[bytes]:
+def start_worker(
+    env: dict[str, str], log: Path, name: str = "test", queues: str = "default"
+) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "webapp", "worker", "-Q", "default,gpu",
+        [sys.executable, "-m", "celery", "-A", "webapp", "worker", "-Q", queues,
          "--pool", "solo", "--loglevel", "info", "-n", f"{name}-{os.getpid()}@%h"],
         cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
     )  # fmt: skip
@@ -111,8 +117,11 @@ def wait_for_worker(timeout: float = 60) -> None:
 def _redis_clean() -> None:
     import redis
 
-    if settings.REDIS_URL:
-        redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    # only this run's keys: other runs on the same Redis keep theirs
+    if settings.REDIS_URL and settings.REDIS_KEY_PREFIX:
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        for key in client.scan_iter(match=f"{settings.REDIS_KEY_PREFIX}*", count=1000):
+            client.delete(key)
 
 
 @pytest.fixture(scope="session")
@@ -131,7 +140,7 @@ def live_app(
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=(logs / "web.log").open("wb"), stderr=subprocess.STDOUT,
     )  # fmt: skip
-    worker = start_worker(env, logs / "worker.log")
+    worker = start_worker(env, logs / "worker.log")  # the `default` queue only
     try:
         wait_for_port(port)
         wait_for_worker()

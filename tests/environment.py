@@ -20,10 +20,15 @@ def _listening(port: int) -> bool:
         return False
 
 
+# Each test run gets its own database name and Redis key prefix, so two runs on one machine
+# (or a run beside a development server) never drop each other's database or take each
+# other's tasks.
+RUN = f"t{os.getpid()}"
 if "DATABASE_URL" not in os.environ and _listening(5432):
-    os.environ["DATABASE_URL"] = "postgresql://postgres@127.0.0.1:5432/preflab"
+    os.environ["DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/preflab_{RUN}"
 if "REDIS_URL" not in os.environ and _listening(6379):
     os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/15"
+os.environ.setdefault("REDIS_KEY_PREFIX", f"{RUN}:")
 os.environ.setdefault("PREFLAB_HOME", tempfile.mkdtemp(prefix="preflab-test-"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -14,6 +14,10 @@ app = Celery("preflab")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.include = ["workers.tasks"]
 app.conf.task_routes = {"preflab.gpu.*": {"queue": "gpu"}}
+# Run by the worker's beat (`celery worker --beat`, as `make run` does, or a beat process).
+app.conf.beat_schedule = {
+    "reap-stale-jobs": {"task": "preflab.reap_stale_jobs", "schedule": 60.0},
+}
 
 GPU_QUEUE = "gpu"
 DEFAULT_QUEUE = "default"

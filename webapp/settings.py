@@ -7,6 +7,7 @@ PREFLAB_HOME (see webapp/embedded.py). Set them to use real servers instead.
 from __future__ import annotations
 
 import os
+from importlib.util import find_spec
 from pathlib import Path
 from urllib.parse import quote
 
@@ -54,6 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "channels",
     "webapp.projects",
     "webapp.pairs",
@@ -61,6 +63,13 @@ INSTALLED_APPS = [
     "webapp.imports",
     "webapp.jobs",
     "webapp.ops",
+    "webapp.scoring",
+    "webapp.flags",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "webapp.exports",
+    "webapp.api",
 ]
 
 MIDDLEWARE = [
@@ -110,6 +119,16 @@ else:
     }
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Under ASGI each request runs its sync code in a thread of its own, so a connection kept per
+# thread (CONN_MAX_AGE) is never reused and busy servers run out of connections; a psycopg
+# pool hands connections from request to request instead. Off by default for now.
+if envbool("DATABASE_POOL", False):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": 1,
+        "max_size": envint("DATABASE_POOL_SIZE", 8),
+        "timeout": 10,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker and Channels layer --------------------------------------------------
@@ -123,17 +142,22 @@ else:
     CELERY_BROKER_URL = f"redis+socket://{quote(str(_sock))}"
     CHANNEL_REDIS_HOST = f"unix://{_sock}"
 
+# Several PrefLab installs (or test runs) can share one Redis under different prefixes.
+REDIS_KEY_PREFIX = os.environ.get("REDIS_KEY_PREFIX", "")
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [CHANNEL_REDIS_HOST], "prefix": "preflab:ch:"},
+        "CONFIG": {"hosts": [CHANNEL_REDIS_HOST], "prefix": f"{REDIS_KEY_PREFIX}preflab:ch:"},
     }
 }
 
 # The longest job PrefLab runs (a fine-tune on a big project) must finish inside the broker's
 # visibility timeout, or Redis hands the same task to a second worker.
 JOB_TIME_LIMIT_S = envint("JOB_TIME_LIMIT_S", 12 * 3600)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": JOB_TIME_LIMIT_S + 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": JOB_TIME_LIMIT_S + 3600,
+    "global_keyprefix": REDIS_KEY_PREFIX,
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -146,7 +170,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 STATIC_URL = "/static/"
 STATIC_ROOT = PREFLAB_HOME / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing root
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# plotly.js comes from the plotly package itself, so charts need no CDN and no copy in git.
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("plotly", Path(find_spec("plotly").origin or "").parent / "package_data"),  # type: ignore[union-attr]
+]
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = PREFLAB_HOME / "files"
 UPLOAD_DIR = MEDIA_ROOT / "uploads"
@@ -181,4 +209,24 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     "loggers": {"preflab": {"level": os.environ.get("LOG_LEVEL", "INFO")}},
+}
+
+# --- REST API (webapp/api) ---------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "webapp.api.errors.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "PrefLab API",
+    "DESCRIPTION": "Projects, pairs, imports, labelling, jobs and dataset exports. "
+    "Authenticate with a token: `Authorization: Token <key>`.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
 }

@@ -14,4 +14,8 @@ urlpatterns = [
     path("jobs/", include("webapp.jobs.urls")),
     path("health/", ops_views.health, name="health"),
     path("", include("webapp.imports.urls")),
+    path("", include("webapp.scoring.urls")),
+    path("", include("webapp.labelling.urls")),
+    path("", include("webapp.exports.urls")),
+    path("api/", include("webapp.api.urls")),
 ]

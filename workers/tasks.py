@@ -36,3 +36,82 @@ def import_pairs(job_id: int) -> None:
         job_succeed(job=job, result=result, message=batch.summary)
     else:
         job_fail(job=job, error=batch.error or "import failed")
+
+
+@app.task(name="preflab.aggregate_votes", acks_late=True)
+def aggregate_votes(job_id: int) -> None:
+    from webapp.jobs.services import JobReporter, job_claim, job_fail, job_succeed
+    from webapp.labelling.aggregation import votes_aggregate
+
+    job = job_claim(job_id=job_id)
+    if job is None or job.project is None:
+        return
+    try:
+        report = votes_aggregate(project=job.project, progress=JobReporter(job))
+    except BaseException as exc:
+        job_fail(job=job, error=exc)
+        raise
+    url = f"/projects/{job.project_id}/agreement/"
+    alpha = "n/a" if report.alpha is None else f"{report.alpha:.3f}"
+    job_succeed(
+        job=job,
+        result={"report": report.pk, "url": url},
+        message=f"{report.n_votes} votes, alpha {alpha}",
+    )
+
+
+@app.task(name="preflab.score_pairs", acks_late=True)
+def score_pairs(job_id: int) -> None:
+    from webapp.jobs.services import JobReporter, job_claim, job_fail, job_succeed
+    from webapp.scoring.models import ScoringRun
+    from webapp.scoring.services import scoring_run_execute
+
+    job = job_claim(job_id=job_id)
+    if job is None:
+        return
+    run = ScoringRun.objects.select_related("project").get(job=job)
+    reporter = JobReporter(job)
+    try:
+        scoring_run_execute(run=run, progress=reporter, cancelled=reporter.cancelled)
+    except BaseException as exc:
+        job_fail(job=job, error=exc)
+        if isinstance(exc, Exception):
+            return  # recorded on the job; a retry would fail the same way
+        raise
+    job_succeed(
+        job=job,
+        result={"scoring_run": run.pk, "url": f"/scoring/runs/{run.pk}/"},
+        message=f"scored {run.n_pairs} pairs",
+    )
+
+
+@app.task(name="preflab.export_dataset", acks_late=True)
+def export_dataset(job_id: int) -> None:
+    from webapp.exports.models import ExportSnapshot
+    from webapp.exports.services import export_abandon, export_write
+    from webapp.jobs.services import JobReporter, job_claim, job_fail, job_succeed
+
+    job = job_claim(job_id=job_id)
+    if job is None:
+        export_abandon(job_id=job_id)
+        return
+    snapshot = ExportSnapshot.objects.select_related("project", "created_by").get(job=job)
+    try:
+        export_write(snapshot=snapshot, progress=JobReporter(job))
+    except BaseException as exc:
+        job_fail(job=job, error=exc)
+        if isinstance(exc, Exception):
+            return  # recorded on the job and the snapshot; a retry would fail the same way
+        raise
+    job_succeed(
+        job=job,
+        result={"export": snapshot.pk, "url": f"/exports/{snapshot.pk}/"},
+        message=f"{snapshot.row_count} pairs in export v{snapshot.version}",
+    )
+
+
+@app.task(name="preflab.reap_stale_jobs", ignore_result=True)
+def reap_stale_jobs() -> int:
+    from webapp.jobs.services import jobs_reap_stale
+
+    return jobs_reap_stale()

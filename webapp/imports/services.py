@@ -12,7 +12,10 @@ skips it). Strict imports run in one transaction and roll back if any record was
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import queue
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +33,9 @@ from webapp.projects.models import Membership, Project
 
 log = logging.getLogger("preflab.imports")
 
-CHUNK = 5000
+# Pairs per chunk: large enough to spread each statement's fixed cost (planning, triggers,
+# commit) thin, small enough to keep memory flat and progress moving.
+CHUNK = 20_000
 Progress = Callable[[int, int, str], None]
 
 
@@ -102,6 +107,7 @@ class _Chunk:
     responses: dict[bytes, tuple[str, str]] = field(default_factory=dict)
     pairs: list[tuple[Any, ...]] = field(default_factory=list)
     votes: list[tuple[bytes, str, str]] = field(default_factory=list)
+    position: int = 0  # bytes of the file read when the chunk was complete
 
 
 class _Loader:
@@ -113,20 +119,48 @@ class _Loader:
         self.annotators: dict[str, int] = {}
 
     def load(self, stream: Iterable[ParsedPair | RecordError], progress: Progress | None) -> None:
-        chunk = _Chunk()
+        """Parse and hash in a second thread while this one writes: PostgreSQL's work on one
+        chunk overlaps Python's work on the next (the database waits release the GIL). All
+        database work stays on this thread's connection, inside the caller's transaction."""
         size = getattr(stream, "size", 0)
-        for item in stream:
-            self.seen += 1
-            if isinstance(item, RecordError):
-                self._reject(item)
-            else:
-                self._add(chunk, item)
-                if len(chunk.pairs) >= CHUNK:
-                    self._flush(chunk)
-                    chunk = _Chunk()
-                    if progress:
-                        progress(getattr(stream, "position", 0), size, self._summary())
-        self._flush(chunk)
+        chunks: queue.Queue[_Chunk | BaseException | None] = queue.Queue(maxsize=2)
+        stop = threading.Event()
+
+        def produce() -> None:
+            try:
+                chunk = _Chunk()
+                for item in stream:
+                    if stop.is_set():
+                        return
+                    self.seen += 1
+                    if isinstance(item, RecordError):
+                        self._reject(item)
+                        continue
+                    self._add(chunk, item)
+                    if len(chunk.pairs) >= CHUNK:
+                        chunk.position = getattr(stream, "position", 0)
+                        chunks.put(chunk)
+                        chunk = _Chunk()
+                chunks.put(chunk)
+                chunks.put(None)
+            except BaseException as exc:  # handed to the writer, which raises it
+                chunks.put(exc)
+
+        producer = threading.Thread(target=produce, name="import-parser", daemon=True)
+        producer.start()
+        try:
+            while (chunk := chunks.get()) is not None:
+                if isinstance(chunk, BaseException):
+                    raise chunk
+                self._flush(chunk)
+                if progress and chunk.position:
+                    progress(chunk.position, size, self._summary())
+        finally:
+            stop.set()
+            while producer.is_alive():  # unblock a producer waiting on a full queue
+                with contextlib.suppress(queue.Empty):
+                    chunks.get(timeout=0.1)
+            producer.join()
         if progress:
             progress(size, size, self._summary())
 
@@ -172,7 +206,7 @@ class _Loader:
                 item.line,
                 item.split or self.batch.default_split,
                 item.external_id,
-                canonical(item.metadata),
+                canonical(item.metadata) if item.metadata else "{}",
             )
         )
         for annotator, choice in item.votes:
@@ -185,6 +219,10 @@ class _Loader:
             self._annotator_id(name)
         with transaction.atomic(), connection.cursor() as cursor:
             raw = cursor.cursor  # the psycopg cursor, for COPY
+            if not self.batch.strict:
+                # A chunk lost to a crash just after commit is re-imported by a retry (the
+                # path is idempotent), so it need not wait for the disk.
+                raw.execute("SET LOCAL synchronous_commit = off")
             _stage_tables(raw)
             with raw.copy("COPY stage_prompt (h, text, conversation) FROM STDIN") as copy:
                 for h, (text, conv) in chunk.prompts.items():

@@ -32,6 +32,9 @@ STALE_AFTER = timedelta(minutes=5)
 # Each job kind's Celery task, by name, so the web side never imports worker code.
 TASKS = {
     "import": "preflab.import_pairs",
+    "score": "preflab.score_pairs",
+    "aggregate_votes": "preflab.aggregate_votes",
+    "export": "preflab.export_dataset",
 }
 
 
@@ -151,6 +154,29 @@ def job_cancel(*, job: Job) -> None:
         _publish(job)
 
 
+def jobs_reap_stale() -> int:
+    """Fail running jobs whose worker stopped reporting (killed, or its machine went away).
+
+    Their work is left as it was: every job kind writes its results in one final transaction,
+    so a reaped job has either finished or left nothing that looks finished. Runs every
+    minute on the worker's beat; returns how many jobs it failed.
+    """
+    stale = timezone.now() - STALE_AFTER
+    reaped = 0
+    for job in Job.objects.filter(status=Job.Status.RUNNING, heartbeat_at__lt=stale):
+        updated = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
+            status=Job.Status.FAILED,
+            error=f"the worker ({job.worker}) stopped reporting; start the job again",
+            message="Failed",
+            finished_at=timezone.now(),
+        )
+        if updated:
+            reaped += 1
+            job.refresh_from_db()
+            _publish(job)
+    return reaped
+
+
 def job_event(*, job: Job) -> JobProgress:
     result_url = str(job.result.get("url", "")) if isinstance(job.result, dict) else ""
     return JobProgress(
@@ -180,6 +206,7 @@ class JobReporter:
         self.job = job
         self.interval = interval
         self._last = 0.0
+        self._last_cancel_check = 0.0
         self._bar: Any = None
         if terminal:
             from tqdm import tqdm
@@ -199,6 +226,14 @@ class JobReporter:
         if now - self._last >= self.interval or final:
             self._last = now
             job_progress(job=self.job, done=done, total=total, message=message)
+
+    def cancelled(self) -> bool:
+        """A cheap cancel check for code that cannot raise through a progress call."""
+        now = time.monotonic()
+        if now - self._last_cancel_check < 1.0:
+            return False
+        self._last_cancel_check = now
+        return Job.objects.filter(pk=self.job.pk, cancel_requested=True).exists()
 
     def close(self) -> None:
         if self._bar is not None:

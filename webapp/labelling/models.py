@@ -1,13 +1,86 @@
+"""Votes, and what serving pairs to annotators needs: a queue row per pair, leases, gold answers,
+aggregated human labels and agreement reports.
+
+``QueueItem`` is a denormalised copy of each pair's labelling state (votes cast, leases live,
+votes wanted), so "which pair next?" is one walk down a small partial index instead of a count
+over the votes of a million pairs. PostgreSQL triggers (migration 0003) keep it true whoever
+writes: a pair inserted by the COPY-based importer, the ORM or plain SQL gets its row; a vote
+inserted or deleted moves ``votes``; a pair's ``votes_wanted`` or its project's
+``votes_per_pair`` changing moves ``wanted``. Only ``leases`` is written by the services here,
+because leases exist nowhere else.
+"""
+
 from __future__ import annotations
+
+import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
 
 from webapp.pairs.models import Pair
+from webapp.projects.models import Project
+
+
+class Assignment(models.Model):
+    """One pair served to one annotator: a lease while ``leased``, then its outcome.
+
+    ``token`` is the idempotency key of the vote (or skip) that ends the lease; ``round`` counts
+    undos, so a late retry of a vote that was undone since cannot store it again.
+    """
+
+    class State(models.TextChoices):
+        LEASED = "leased", "Leased"
+        VOTED = "voted", "Voted"
+        SKIPPED = "skipped", "Skipped"
+        EXPIRED = "expired", "Expired"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+", db_index=False)
+    pair = models.ForeignKey(
+        Pair, on_delete=models.CASCADE, related_name="assignments", db_index=False
+    )
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments"
+    )
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    round = models.PositiveSmallIntegerField(default=0)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.LEASED)
+    shown_order = models.CharField(max_length=2, default="ab")
+    served_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pair", "annotator"], name="one_assignment_per_annotator"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["project", "annotator", "served_at"],
+                condition=Q(state="leased"),
+                name="assignment_live",
+            ),
+            models.Index(
+                fields=["project", "expires_at"],
+                condition=Q(state="leased"),
+                name="assignment_expiry",
+            ),
+            models.Index(
+                fields=["project", "annotator", "finished_at"],
+                condition=Q(state="voted"),
+                name="assignment_voted",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"pair {self.pair_id} for {self.annotator_id} ({self.state})"
 
 
 class Vote(models.Model):
     class Choice(models.TextChoices):
+        # Always about the pair's response_a / response_b, never about a screen side.
         A = "a", "A is better"
         B = "b", "B is better"
         TIE = "tie", "Tie"
@@ -29,6 +102,11 @@ class Vote(models.Model):
     rationale = models.TextField(blank=True)
     shown_order = models.CharField(max_length=2, choices=Order.choices, default=Order.AB)
     time_taken_ms = models.PositiveIntegerField(null=True, blank=True)
+    # The lease this vote ended; empty for votes imported from files. One vote per served
+    # assignment: a double submit or a retried request cannot store a second one.
+    assignment = models.OneToOneField(
+        Assignment, null=True, blank=True, on_delete=models.SET_NULL, related_name="vote"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -38,3 +116,101 @@ class Vote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.annotator} on {self.pair_id}: {self.choice}"
+
+
+class QueueItem(models.Model):
+    """A pair's labelling state. Kept by triggers, except ``leases``: see the module doc."""
+
+    # No database FK checks: the rows come from the pairs themselves (a trigger inserts them,
+    # another deletes them with their pair), and per-row checks would slow bulk imports.
+    pair = models.OneToOneField(
+        Pair,
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="queue_item",
+        db_constraint=False,
+    )
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    votes = models.IntegerField(default=0)
+    leases = models.IntegerField(default=0)
+    wanted = models.IntegerField(default=3)
+    taken = models.GeneratedField(
+        expression=F("votes") + F("leases"),
+        output_field=models.IntegerField(),
+        db_persist=True,
+    )
+
+    class Meta:
+        indexes = [
+            # Open pairs only, fewest votes-or-leases first: the default order's whole index.
+            models.Index(
+                fields=["project", "taken", "pair"],
+                condition=Q(taken__lt=F("wanted")),
+                name="queue_open_fewest",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"pair {self.pair_id}: {self.votes} votes + {self.leases} leases of {self.wanted}"
+
+
+class GoldAnswer(models.Model):
+    """A pair's known answer, set by an admin; annotators' votes on it measure their accuracy."""
+
+    pair = models.OneToOneField(
+        Pair, primary_key=True, on_delete=models.CASCADE, related_name="gold_answer"
+    )
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="gold_answers")
+    choice = models.CharField(max_length=10, choices=Vote.Choice.choices)
+    note = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"gold {self.choice} for pair {self.pair_id}"
+
+
+class HumanLabel(models.Model):
+    """The pair's aggregated human answer: what later stages take as "the humans said"."""
+
+    class Source(models.TextChoices):
+        GOLD = "gold", "Gold answer"
+        DAWID_SKENE = "dawid_skene", "Dawid-Skene"
+        MAJORITY = "majority", "Majority vote"
+
+    pair = models.OneToOneField(
+        Pair, primary_key=True, on_delete=models.CASCADE, related_name="human_label"
+    )
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    label = models.CharField(max_length=10, choices=Vote.Choice.choices)
+    confidence = models.FloatField(help_text="Posterior (Dawid-Skene) or share of votes.")
+    source = models.CharField(max_length=12, choices=Source.choices)
+    n_votes = models.PositiveIntegerField()
+    majority_label = models.CharField(max_length=10, choices=Vote.Choice.choices)
+    majority_share = models.FloatField()
+    posteriors = models.JSONField(default=dict, help_text="Dawid-Skene posterior per label.")
+    computed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"pair {self.pair_id}: {self.label} ({self.source}, {self.confidence:.2f})"
+
+
+class AgreementReport(models.Model):
+    """Agreement figures for a project at one moment; the page shows the latest."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    n_votes = models.PositiveIntegerField()
+    alpha = models.FloatField(null=True, blank=True)
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["project", "-created_at"], name="agreement_latest")]
+
+    def __str__(self) -> str:
+        return f"agreement of {self.project_id} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -41,9 +41,19 @@ class Pair(models.Model):
         NONE = "", "No label"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="pairs")
-    prompt = models.ForeignKey(Prompt, on_delete=models.PROTECT, related_name="+")
-    response_a = models.ForeignKey(Response, on_delete=models.PROTECT, related_name="+")
-    response_b = models.ForeignKey(Response, on_delete=models.PROTECT, related_name="+")
+    # No database FK triggers on these: the importer takes the ids from a join on the rows it
+    # has just inserted, and per-row trigger checks were the largest cost of a bulk import.
+    prompt = models.ForeignKey(
+        Prompt, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
+    # Nothing looks pairs up by response or by import batch, so no index on those either:
+    # each index is work for every imported row.
+    response_a = models.ForeignKey(
+        Response, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
+    response_b = models.ForeignKey(
+        Response, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
     imported_label = models.CharField(max_length=3, choices=Label.choices, blank=True)
     # Hash of (prompt, response_a, response_b, label, external id): re-importing a file adds
     # nothing, while the same texts with a conflicting label stay visible as two pairs.
@@ -57,7 +67,13 @@ class Pair(models.Model):
     )
     metadata = models.JSONField(default=dict, blank=True)
     import_batch = models.ForeignKey(
-        "imports.ImportBatch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "imports.ImportBatch",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -24,6 +24,14 @@ class Project(models.Model):
         help_text="Names of the graded strength levels, weakest first.",
     )
     votes_per_pair = models.PositiveSmallIntegerField(default=3)
+    queue_order = models.CharField(
+        max_length=40,
+        default="fewest_votes",
+        help_text="Which open pair an annotator gets next; see webapp/labelling/ordering.py.",
+    )
+    lease_minutes = models.PositiveSmallIntegerField(
+        default=10, help_text="How long a served pair stays reserved for its annotator."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404
 
 from webapp.projects.models import ROLE_RANK, Membership, Project
@@ -29,11 +29,19 @@ def role_in_project(*, user: Any, project: Project) -> str | None:
 def project_for_user(
     *, user: Any, project_id: int, min_role: str = Membership.Role.ANNOTATOR
 ) -> tuple[Project, str]:
-    """The project and the user's role in it, or 404: someone else's project does not exist."""
-    project = Project.objects.filter(pk=project_id).first()
+    """The project and the user's role in it, or 404: someone else's project does not exist.
+
+    One query: every project-scoped request runs this first."""
+    if not user.is_authenticated:
+        raise Http404("No such project")
+    projects = Project.objects.filter(pk=project_id)
+    if not user.is_superuser:
+        roles = Membership.objects.filter(project=OuterRef("pk"), user=user).values("role")
+        projects = projects.annotate(member_role=Subquery(roles[:1]))
+    project = projects.first()
     if project is None:
         raise Http404("No such project")
-    role = role_in_project(user=user, project=project)
+    role = Membership.Role.ADMIN if user.is_superuser else getattr(project, "member_role", None)
     if role is None or ROLE_RANK[Membership.Role(role)] < ROLE_RANK[Membership.Role(min_role)]:
         raise Http404("No such project")
     return project, role

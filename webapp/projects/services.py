@@ -26,3 +26,32 @@ def membership_set(*, project: Project, user: Any, role: str) -> Membership:
         project=project, user=user, defaults={"role": role}
     )
     return membership
+
+
+def project_settings_update(
+    *,
+    project: Project,
+    guidelines: str,
+    votes_per_pair: int,
+    strength_scale: list[str],
+    queue_order: str,
+    lease_minutes: int,
+) -> Project:
+    """Save the labelling settings. A new votes_per_pair reaches every pair without an
+    override of its own (a trigger moves the labelling queue's wants, see webapp/labelling)."""
+    project.guidelines = guidelines
+    project.votes_per_pair = votes_per_pair
+    project.strength_scale = strength_scale
+    project.queue_order = queue_order
+    project.lease_minutes = lease_minutes
+    project.save(
+        update_fields=[
+            "guidelines", "votes_per_pair", "strength_scale", "queue_order", "lease_minutes"
+        ]
+    )  # fmt: skip
+    return project
+
+
+def membership_remove(*, project: Project, user_id: int) -> int:
+    deleted, _ = Membership.objects.filter(project=project, user_id=user_id).delete()
+    return deleted

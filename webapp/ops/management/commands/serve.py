@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -61,6 +62,7 @@ class Command(BaseCommand):
                 python, "-m", "celery", "-A", "webapp", "worker",
                 "-Q", "default,gpu", "--concurrency", str(opts["concurrency"]),
                 "--loglevel", "info", "-n", f"preflab-{os.getpid()}@%h",
+                "--beat", "--schedule", str(Path(settings.PREFLAB_HOME) / "celerybeat-schedule"),
             ]  # fmt: skip
             procs.append(subprocess.Popen(worker, cwd=settings.BASE_DIR))
         url = f"http://{opts['host']}:{opts['port']}/"

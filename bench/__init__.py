@@ -1,0 +1,1 @@
+"""PrefLab's benchmarks: ``python -m bench [NAME...]`` (see bench/__main__.py)."""

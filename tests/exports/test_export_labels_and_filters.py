@@ -1,0 +1,99 @@
+"""Which pairs an export holds and how: labels from votes before imported ones (the rule of
+webapp.pairs.labels), mu oriented to the exported chosen response, and each filter, with the
+dataset card counting what was left out and why."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.exports.helpers import add_scores, add_votes, make_pairs
+from webapp.exports.selectors import ExportError, ExportSpec
+from webapp.exports.services import export_create, export_write
+from webapp.pairs.labels import effective_labels
+
+
+def _export(project: Any, **spec: Any) -> tuple[Any, dict[int, dict[str, Any]]]:
+    snapshot = export_write(
+        snapshot=export_create(
+            project=project, file_format="jsonl", spec=ExportSpec(**spec), enqueue=False
+        )
+    )
+    rows = {}
+    for f in snapshot.files:
+        if f["name"].endswith(".jsonl"):
+            for line in (snapshot.path / f["name"]).read_text().split("\n"):
+                if line:
+                    row = json.loads(line)
+                    rows[row["pair_id"]] = row
+    return snapshot, rows
+
+
+def test_labels_follow_the_votes_then_the_import(project: Any) -> None:
+    made = make_pairs(project, 8, conversations=False)
+    a_pair, b_pair, tie_pair, unlabelled = made.pairs[:4]
+    add_votes(a_pair, ["b", "b", "a"])  # votes overrule the imported "a"
+    add_votes(tie_pair, ["a"])  # a tie imported, one vote for A: exported as A
+    add_votes(unlabelled, ["a", "b"])  # votes split evenly: a tie, left out
+    _, rows = _export(project)
+    assert rows[a_pair.pk]["chosen"] == made.expected[a_pair.pk]["b"]
+    assert rows[a_pair.pk]["label_source"] == "votes"
+    assert rows[a_pair.pk]["human_agreement"] == pytest.approx(2 / 3)
+    assert rows[b_pair.pk]["chosen"] == made.expected[b_pair.pk]["b"]
+    assert rows[b_pair.pk]["label_source"] == "imported"
+    assert rows[tie_pair.pk]["chosen"] == made.expected[tie_pair.pk]["a"]
+    assert unlabelled.pk not in rows
+    effective = effective_labels(project=project)
+    exported = {pid for pid, e in effective.items() if e.label in ("a", "b")}
+    assert set(rows) == exported
+
+
+def test_mu_follows_the_exported_chosen_response(project: Any) -> None:
+    made = make_pairs(project, 8, conversations=False)
+    add_scores(project, made, mu_of=lambda k: 2.0)
+    flipped = made.pairs[0]  # imported "a", scored as "a"; votes make it "b"
+    add_votes(flipped, ["b"])
+    snapshot, rows = _export(project, with_margin=True)
+    assert rows[flipped.pk]["mu"] == -2.0 and rows[flipped.pk]["margin"] == 0.0
+    assert rows[made.pairs[1].pk]["mu"] == 2.0 and rows[made.pairs[1].pk]["margin"] == 2.0
+    assert snapshot.scoring_run_id == made.run.pk  # type: ignore[union-attr]
+
+
+def test_filters_drop_flagged_weak_and_other_splits(project: Any) -> None:
+    made = make_pairs(project, 24, conversations=False)
+    preferred = [p for p in made.pairs if p.imported_label in ("a", "b")]
+    flagged = preferred[0]
+    add_scores(project, made, mu_of=lambda k: float(k), flag_ids=(flagged.pk,))
+    snapshot, rows = _export(project, drop_flagged=True, min_strength=5.0, split="train")
+    kept = {
+        p.pk
+        for k, p in enumerate(made.pairs)
+        if p.imported_label in ("a", "b") and k >= 5 and p.split == "train" and p.pk != flagged.pk
+    }
+    assert set(rows) == kept
+    train = snapshot.counts["splits"]["train"]
+    assert train["exported"] == len(kept)
+    assert train["tie"] + train["unlabelled"] == sum(
+        1 for p in made.pairs if p.split == "train" and p.imported_label not in ("a", "b")
+    )
+    card = (snapshot.path / "README.md").read_text()
+    assert "flagged by the ensemble" in card and "at least 5.0" in card
+    assert f"| train | {train['pairs']} | {len(kept)} |" in card
+    assert "test" not in snapshot.counts["splits"]
+
+
+def test_a_flagged_pair_is_exported_with_its_flags_unless_dropped(project: Any) -> None:
+    made = make_pairs(project, 4, conversations=False)
+    add_scores(project, made, flag_ids=(made.pairs[0].pk,))
+    _, rows = _export(project)
+    assert rows[made.pairs[0].pk]["flags"] == ["ambiguous", "likely_mislabelled"]
+    assert rows[made.pairs[1].pk]["flags"] is None
+
+
+def test_reviewed_only_is_refused_until_review_exists(project: Any) -> None:
+    with pytest.raises(ExportError, match="no review decisions"):
+        export_create(
+            project=project, file_format="jsonl", spec=ExportSpec(reviewed_only=True), enqueue=False
+        )

@@ -1,0 +1,78 @@
+"""Pairs and members for labelling tests, made the way the importer makes them (one INSERT per
+table, so the queue triggers see statement-sized batches as in production)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.contrib.auth import get_user_model
+
+from tests.factories import MembershipFactory, UserFactory
+from webapp.labelling import services
+from webapp.labelling.models import Assignment
+from webapp.pairs.models import Pair, Prompt, Response
+from webapp.projects.models import Membership, Project
+
+
+def make_pairs(
+    project: Project,
+    n: int,
+    *,
+    prompt: str = "Which answer is better?",
+    a: str = "Answer A{i}",
+    b: str = "Answer B{i}",
+    votes_wanted: int | None = None,
+    model_a: str = "",
+) -> list[Pair]:
+    prompts = Prompt.objects.bulk_create(
+        [Prompt(content_hash=os.urandom(16), text=prompt.format(i=i)) for i in range(n)]
+    )
+    responses = Response.objects.bulk_create(
+        [
+            Response(content_hash=os.urandom(16), text=text.format(i=i), source_model=model)
+            for i in range(n)
+            for text, model in ((a, model_a), (b, ""))
+        ]
+    )
+    return Pair.objects.bulk_create(
+        [
+            Pair(
+                project=project,
+                prompt=prompts[i],
+                response_a=responses[2 * i],
+                response_b=responses[2 * i + 1],
+                dedup_key=os.urandom(16),
+                imported_label="a",
+                votes_wanted=votes_wanted,
+            )
+            for i in range(n)
+        ]
+    )
+
+
+def annotator(
+    project: Project, name: str, role: str = Membership.Role.ANNOTATOR, *, login: bool = False
+) -> Any:
+    """A member of the project; with a password (tests.factories.PASSWORD) only when a test
+    logs in through the login form, since hashing one takes a while."""
+    user = UserFactory(username=name) if login else get_user_model().objects.create(username=name)
+    MembershipFactory(project=project, user=user, role=role)
+    return user
+
+
+def lease(project: Project, user: Any) -> Assignment | None:
+    assignment_id = services.assignment_next(project=project, annotator=user)
+    return None if assignment_id is None else Assignment.objects.get(pk=assignment_id)
+
+
+def vote(project: Project, user: Any, assignment: Assignment, side: str = "left", **kw: Any) -> Any:
+    kw.setdefault("strength", 0 if side in ("left", "right") else None)
+    return services.vote_submit(
+        project=project,
+        annotator=user,
+        token=assignment.token,
+        round=assignment.round,
+        side=side,
+        **kw,
+    )

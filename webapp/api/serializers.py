@@ -1,0 +1,276 @@
+"""Shapes of the API's requests and responses. Reads come from selectors; these only render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from webapp.exports.models import ExportSnapshot
+from webapp.imports.formats import FORMATS
+from webapp.jobs.models import Job
+from webapp.pairs.models import Pair
+from webapp.projects.models import Membership
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    status = serializers.IntegerField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(required=False)  # type: ignore[assignment]
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+class ProjectSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    role = serializers.ChoiceField(choices=Membership.Role.choices)
+    created_at = serializers.DateTimeField()
+
+
+class ProjectDetailSerializer(ProjectSerializer):
+    guidelines = serializers.CharField()
+    strength_scale = serializers.ListField(child=serializers.CharField())
+    votes_per_pair = serializers.IntegerField()
+    pairs = serializers.IntegerField()
+    pairs_by_split = serializers.DictField(child=serializers.IntegerField())
+    # Imported labels are not for annotators: null for them.
+    pairs_by_label = serializers.DictField(child=serializers.IntegerField(), allow_null=True)
+
+
+class MessageSerializer(serializers.Serializer):
+    role = serializers.CharField()
+    content = serializers.CharField(allow_blank=True)
+
+
+class PairSerializer(serializers.ModelSerializer):
+    prompt = serializers.CharField(source="prompt.text", help_text="Empty for conversations.")
+    conversation = MessageSerializer(source="prompt.conversation", many=True, allow_null=True)
+    response_a = serializers.CharField(source="response_a.text")
+    response_b = serializers.CharField(source="response_b.text")
+    model_a = serializers.CharField(source="response_a.source_model")
+    model_b = serializers.CharField(source="response_b.source_model")
+    votes = serializers.IntegerField(source="n_votes")
+
+    class Meta:
+        model = Pair
+        fields = [
+            "id",
+            "split",
+            "external_id",
+            "prompt",
+            "conversation",
+            "response_a",
+            "response_b",
+            "model_a",
+            "model_b",
+            "imported_label",
+            "votes",
+            "source_file",
+            "source_line",
+            "metadata",
+            "created_at",
+        ]
+
+
+class PairFilterSerializer(serializers.Serializer):
+    split = serializers.CharField(required=False, max_length=20)
+    label = serializers.ChoiceField(  # type: ignore[assignment]
+        required=False,
+        choices=[("a", "a"), ("b", "b"), ("tie", "tie"), ("none", "none")],
+        help_text="The imported label; `none` for pairs imported without one.",
+    )
+    cursor = serializers.CharField(required=False)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=500)
+
+
+class PairPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = PairSerializer(many=True)
+
+
+class JobSerializer(serializers.ModelSerializer):
+    percent = serializers.FloatField()
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Job
+        fields = [
+            "id",
+            "kind",
+            "project",
+            "status",
+            "progress_done",
+            "progress_total",
+            "percent",
+            "message",
+            "error",
+            "result",
+            "cancel_requested",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "url",
+        ]
+
+    def get_url(self, job: Job) -> str:
+        return f"/jobs/{job.pk}/"
+
+
+class ImportRequestSerializer(serializers.Serializer):
+    """Multipart form fields, the same as the upload page's."""
+
+    file = serializers.FileField()
+    fmt = serializers.ChoiceField(choices=[(f, f) for f in FORMATS], required=False)
+    mapping = serializers.CharField(required=False, allow_blank=True)
+    split = serializers.CharField(required=False, max_length=20)
+    strict = serializers.BooleanField(required=False)
+
+
+class ImportBatchSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    project = serializers.IntegerField(source="project_id")
+    file_name = serializers.CharField()
+    fmt = serializers.CharField()
+    status = serializers.CharField()
+    records_seen = serializers.IntegerField()
+    records_rejected = serializers.IntegerField()
+    pairs_created = serializers.IntegerField()
+    pairs_existing = serializers.IntegerField()
+    votes_created = serializers.IntegerField()
+    errors = serializers.ListField(child=serializers.DictField())  # type: ignore[assignment]
+    error = serializers.CharField()
+    job = serializers.IntegerField(source="job_id", allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class ImportStartedSerializer(serializers.Serializer):
+    import_batch = ImportBatchSerializer()
+    job = JobSerializer()
+
+
+class AssignmentSerializer(serializers.Serializer):
+    """A pair as an annotator sees it: blind. Sides, never A or B, labels, models or votes."""
+
+    token = serializers.UUIDField()
+    round = serializers.IntegerField()
+    expires_at = serializers.DateTimeField()
+    prompt = serializers.CharField()
+    conversation = MessageSerializer(many=True, allow_null=True)
+    left = serializers.CharField()
+    right = serializers.CharField()
+    strength_scale = serializers.ListField(child=serializers.CharField())
+
+
+class VoteRequestSerializer(serializers.Serializer):
+    token = serializers.UUIDField()
+    round = serializers.IntegerField(min_value=0, max_value=32767)
+    choice = serializers.ChoiceField(
+        choices=[("left", "left"), ("right", "right"), ("tie", "tie"), ("both_bad", "both bad")],
+        help_text="The side the annotator preferred, as shown.",
+    )
+    strength = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=100)
+    rationale = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    time_ms = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=2_000_000_000
+    )
+
+
+class VoteResultSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=[("stored", "stored"), ("duplicate", "duplicate")],
+    )
+    vote = serializers.IntegerField(allow_null=True)
+
+
+class SkipRequestSerializer(serializers.Serializer):
+    token = serializers.UUIDField()
+    round = serializers.IntegerField(min_value=0, max_value=32767)
+
+
+class SkipResultSerializer(serializers.Serializer):
+    skipped = serializers.BooleanField()
+
+
+class ExportRequestSerializer(serializers.Serializer):
+    file_format = serializers.ChoiceField(choices=ExportSnapshot.FileFormat.choices)
+    style = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=ExportSnapshot.Style.choices, default=ExportSnapshot.Style.STANDARD
+    )
+    with_margin = serializers.BooleanField(default=False)
+    split = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    drop_flagged = serializers.BooleanField(default=False)
+    min_strength = serializers.FloatField(required=False, allow_null=True)
+    reviewed_only = serializers.BooleanField(default=False)
+
+    def validate_min_strength(self, value: float | None) -> float | None:
+        import math
+
+        if value is not None and not math.isfinite(value):
+            raise serializers.ValidationError("must be a finite number")
+        return value
+
+
+class ExportFileSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    split = serializers.CharField()
+    rows = serializers.IntegerField()
+    bytes = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    url = serializers.CharField()
+
+
+class ExportSnapshotSerializer(serializers.ModelSerializer):
+    files = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ExportSnapshot
+        fields = [
+            "id",
+            "project",
+            "version",
+            "status",
+            "file_format",
+            "style",
+            "with_margin",
+            "filters",
+            "scoring_run_id",
+            "row_count",
+            "counts",
+            "files",
+            "preflab_version",
+            "error",
+            "job",
+            "created_at",
+            "finished_at",
+            "url",
+        ]
+
+    def get_url(self, snapshot: ExportSnapshot) -> str:
+        return f"/exports/{snapshot.pk}/"
+
+    @extend_schema_field(ExportFileSerializer(many=True))
+    def get_files(self, snapshot: ExportSnapshot) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": f["name"],
+                "split": f.get("split", ""),
+                "rows": f.get("rows", 0),
+                "bytes": f.get("bytes", 0),
+                "sha256": f.get("sha256", ""),
+                "url": f"/api/exports/{snapshot.pk}/files/{f['name']}",
+            }
+            for f in snapshot.files
+        ]
+
+
+class ExportStartedSerializer(serializers.Serializer):
+    export = ExportSnapshotSerializer()
+    job = JobSerializer()

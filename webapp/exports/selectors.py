@@ -1,0 +1,439 @@
+"""Reads for exports: the rows of a dataset, straight out of PostgreSQL, and snapshot lookups.
+
+``export_rows`` is the one place that decides what a row of an exported dataset holds. Each row
+is built by PostgreSQL as a finished JSON object (``row_to_json``) and streamed with
+``COPY (SELECT ...) TO STDOUT``: Python never holds more than one block of lines, never
+builds a dict per pair, and the same JSON feeds both writers (JSON Lines as is, Parquet through
+pyarrow's JSON reader).
+
+Where each column comes from:
+  label, label_source, human_agreement
+      the pair's effective label, by the rule of ``webapp.pairs.labels.effective_labels``:
+      the decisive votes' majority ("votes", agreement = the majority's share) where a pair has
+      any, else its imported label ("imported", agreement null);
+  mu, sigma
+      the latest complete scoring run of the project (``webapp.scoring``); mu is the ensemble's
+      preference strength r(chosen) - r(rejected) for the *exported* chosen response (its sign
+      flips where the exported label differs from the label the run scored); null when the
+      project has no scoring run, or the run did not score the pair;
+  flags
+      the sorted names of the pair's flags (``webapp.flags``) raised by that run or by checks
+      tied to no run; null for an unflagged pair;
+  margin (optional)
+      max(mu, 0), the preference strength TRL's reward loss subtracts; 0 where mu is unknown.
+
+Apps that are not installed contribute nulls, so an export works at every stage of a project.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import psycopg
+from django.apps import apps
+from django.db import connection
+from django.db.models import QuerySet
+
+from webapp.exports.models import ExportSnapshot
+from webapp.projects.models import Membership, Project
+from webapp.projects.selectors import project_for_user
+
+# Bytes of JSON lines handed to a writer at a time: the unit of memory of an export.
+BLOCK_BYTES = 8 * 1024 * 1024
+# Pair ids per COPY statement: between two statements an export may record its progress.
+CHUNK_IDS = 100_000
+
+
+class ExportError(ValueError):
+    """An export that cannot be made as asked (a filter with no data behind it, ...)."""
+
+
+@dataclass(frozen=True)
+class ExportSpec:
+    """What to export. The filters are kept on the snapshot as ``filters()``."""
+
+    style: str = ExportSnapshot.Style.STANDARD
+    with_margin: bool = False
+    drop_flagged: bool = False  # leave out pairs with any flag
+    min_strength: float | None = None  # leave out pairs whose mu is below this, or unknown
+    reviewed_only: bool = False  # only pairs a reviewer decided on
+    split: str = ""  # only this split; "" for all
+
+    def filters(self) -> dict[str, Any]:
+        values = asdict(self)
+        return {k: values[k] for k in ("drop_flagged", "min_strength", "reviewed_only", "split")}
+
+    @classmethod
+    def from_snapshot(cls, snapshot: ExportSnapshot) -> ExportSpec:
+        f = snapshot.filters or {}
+        return cls(
+            style=snapshot.style,
+            with_margin=snapshot.with_margin,
+            drop_flagged=bool(f.get("drop_flagged")),
+            min_strength=f.get("min_strength"),
+            reviewed_only=bool(f.get("reviewed_only")),
+            split=str(f.get("split") or ""),
+        )
+
+
+@dataclass(frozen=True)
+class ScoreSource:
+    """Where mu / sigma / flags come from for one export (None: nowhere yet)."""
+
+    run_id: int | None
+    score_table: str | None
+    flag_table: str | None
+
+    @property
+    def has_scores(self) -> bool:
+        return self.run_id is not None and self.score_table is not None
+
+
+def score_source(*, project: Project) -> ScoreSource:
+    """The project's latest complete scoring run and the tables to read, where installed."""
+    score_table = flag_table = None
+    run_id = None
+    if apps.is_installed("webapp.scoring"):
+        from webapp.scoring.models import PairScore, ScoringRun
+
+        score_table = PairScore._meta.db_table
+        run_id = (
+            ScoringRun.objects.filter(project=project, complete=True)
+            .order_by("-id")
+            .values_list("id", flat=True)
+            .first()
+        )
+    if apps.is_installed("webapp.flags"):
+        from webapp.flags.models import Flag
+
+        flag_table = Flag._meta.db_table
+    return ScoreSource(run_id=run_id, score_table=score_table, flag_table=flag_table)
+
+
+def review_source() -> str | None:
+    """The table of review decisions, once PrefLab has one; none exists yet."""
+    return None
+
+
+def _base_sql(*, source: ScoreSource, split: str | None, id_range: bool = False) -> str:
+    """Every pair of the project (of one split, if given; with ids from %(lo)s to %(hi)s with
+    ``id_range``) with its effective label, scores and flags, one row per pair.
+    Placeholders: %(project)s, %(run)s, %(split)s, %(lo)s, %(hi)s."""
+    ids = "BETWEEN %(lo)s AND %(hi)s" if id_range else "IS NOT NULL"
+    # Within an id range the join to the project's pairs below does the scoping; over a whole
+    # project, this keeps other projects' votes out of the aggregate.
+    votes_scope = (
+        ""
+        if id_range
+        else "JOIN pairs_pair vp ON vp.id = v.pair_id AND vp.project_id = %(project)s"
+    )
+    scores = (
+        f"LEFT JOIN {source.score_table} s ON s.pair_id = p.id AND s.run_id = %(run)s"
+        if source.has_scores
+        else ""
+    )
+    score_cols = (
+        "s.mu AS mu_scored, s.label_scored, s.sigma"
+        if source.has_scores
+        else "NULL::float8 AS mu_scored, NULL::text AS label_scored, NULL::float8 AS sigma"
+    )
+    if source.flag_table:
+        run_clause = (
+            "(g.scoring_run_id IS NULL OR g.scoring_run_id = %(run)s)"
+            if source.run_id is not None
+            else "g.scoring_run_id IS NULL"
+        )
+        flags = f"""LEFT JOIN (
+                SELECT g.pair_id, array_agg(DISTINCT g.kind ORDER BY g.kind) AS flags
+                FROM {source.flag_table} g
+                WHERE g.project_id = %(project)s AND {run_clause} AND g.pair_id {ids}
+                GROUP BY g.pair_id
+            ) f ON f.pair_id = p.id"""
+        flag_col = "f.flags"
+    else:
+        flags, flag_col = "", "NULL::text[] AS flags"
+    split_clause = "AND p.split = %(split)s" if split is not None else ""
+    return f"""
+        SELECT p.id, p.split, p.prompt_id, p.response_a_id, p.response_b_id,
+            CASE WHEN coalesce(va.a, 0) + coalesce(va.b, 0) = 0 THEN p.imported_label
+                 WHEN va.a > va.b THEN 'a' WHEN va.b > va.a THEN 'b' ELSE 'tie' END AS label,
+            CASE WHEN coalesce(va.a, 0) + coalesce(va.b, 0) > 0 THEN 'votes'
+                 WHEN p.imported_label <> '' THEN 'imported' ELSE 'none' END AS label_source,
+            CASE WHEN coalesce(va.a, 0) + coalesce(va.b, 0) > 0
+                 THEN greatest(va.a, va.b)::float8 / (va.a + va.b) END AS agreement,
+            {score_cols}, {flag_col}
+        FROM pairs_pair p
+        LEFT JOIN (
+            SELECT v.pair_id, count(*) FILTER (WHERE v.choice = 'a') AS a,
+                count(*) FILTER (WHERE v.choice = 'b') AS b
+            FROM labelling_vote v {votes_scope}
+            WHERE v.choice IN ('a', 'b') AND v.pair_id {ids}
+            GROUP BY v.pair_id
+        ) va ON va.pair_id = p.id
+        {scores}
+        {flags}
+        WHERE p.project_id = %(project)s {split_clause} AND p.id {ids}
+    """
+
+
+# mu for the exported chosen response: the run scored label_scored as chosen.
+_MU = (
+    "CASE WHEN b.mu_scored IS NULL THEN NULL "
+    "WHEN b.label_scored = b.label THEN b.mu_scored ELSE -b.mu_scored END"
+)
+_PREFERENCE = "b.label IN ('a', 'b')"
+
+# A conversation as one text in HH-RLHF's layout, ending where the assistant's answer starts.
+_TRANSCRIPT = """(
+    SELECT string_agg(
+        CASE m.value->>'role' WHEN 'user' THEN E'\\n\\nHuman: '
+             WHEN 'assistant' THEN E'\\n\\nAssistant: '
+             ELSE E'\\n\\n' || initcap(m.value->>'role') || ': ' END || (m.value->>'content'),
+        '' ORDER BY m.n) || E'\\n\\nAssistant: '
+    FROM jsonb_array_elements(pr.conversation) WITH ORDINALITY AS m(value, n)
+)"""
+
+
+def _filter_clauses(spec: ExportSpec) -> list[str]:
+    """SQL conditions, in the order the dataset card reports them."""
+    clauses = []
+    if spec.reviewed_only:
+        clauses.append("FALSE")  # see review_source(): checked before this is reached
+    if spec.drop_flagged:
+        clauses.append("b.flags IS NULL")
+    if spec.min_strength is not None:
+        clauses.append(f"({_MU}) >= %(min_strength)s")
+    return clauses
+
+
+def _params(*, project: Project, spec: ExportSpec, source: ScoreSource, split: str | None) -> dict:
+    return {
+        "project": project.pk,
+        "run": source.run_id,
+        "split": split,
+        "min_strength": spec.min_strength,
+    }
+
+
+def check_spec(*, spec: ExportSpec) -> None:
+    """Raise ExportError for filters PrefLab has no data for."""
+    if spec.style not in ExportSnapshot.Style.values:
+        raise ExportError(f"unknown style {spec.style!r}")
+    if spec.reviewed_only and review_source() is None:
+        raise ExportError(
+            "reviewed only: PrefLab has no review decisions yet, so no pair would be exported"
+        )
+
+
+def export_sql(
+    *,
+    project: Project,
+    spec: ExportSpec,
+    split: str,
+    source: ScoreSource | None = None,
+    witnesses: list[int] | None = None,
+    first: bool = False,
+    id_range: tuple[int, int] | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """The query whose rows are the JSON lines of one split file, in pair id order: with
+    ``first``, only the ``witnesses`` pairs; else every pair but them."""
+    source = source or score_source(project=project)
+    if spec.style == ExportSnapshot.Style.CONVERSATIONAL:
+        prompt = (
+            "coalesce(pr.conversation, jsonb_build_array("
+            "jsonb_build_object('role', 'user', 'content', pr.text)))"
+        )
+        chosen = (
+            "jsonb_build_array(jsonb_build_object('role', 'assistant', 'content', "
+            "CASE WHEN b.label = 'a' THEN ra.text ELSE rb.text END))"
+        )
+        rejected = (
+            "jsonb_build_array(jsonb_build_object('role', 'assistant', 'content', "
+            "CASE WHEN b.label = 'a' THEN rb.text ELSE ra.text END))"
+        )
+    else:
+        prompt = f"CASE WHEN pr.conversation IS NULL THEN pr.text ELSE {_TRANSCRIPT} END"
+        chosen = "CASE WHEN b.label = 'a' THEN ra.text ELSE rb.text END"
+        rejected = "CASE WHEN b.label = 'a' THEN rb.text ELSE ra.text END"
+    margin = (
+        f"greatest(coalesce({_MU}, 0), 0)::float8 AS margin, "
+        if spec.with_margin and source.has_scores
+        else ""
+    )
+    picked = "b.id = ANY(%(witnesses)s)" if first else "NOT (b.id = ANY(%(witnesses)s))"
+    where = " AND ".join([_PREFERENCE, *_filter_clauses(spec), picked])
+    sql = f"""
+        SELECT row_to_json(r)::text FROM (
+            SELECT {prompt} AS prompt, {chosen} AS chosen, {rejected} AS rejected, {margin}
+                b.id AS pair_id, b.split, b.label_source, b.agreement AS human_agreement,
+                {_MU} AS mu, b.sigma, b.flags
+            FROM ({_base_sql(source=source, split=split, id_range=id_range is not None)}) b
+            JOIN pairs_prompt pr ON pr.id = b.prompt_id
+            JOIN pairs_response ra ON ra.id = b.response_a_id
+            JOIN pairs_response rb ON rb.id = b.response_b_id
+            WHERE {where}
+            ORDER BY b.id
+        ) r
+    """
+    params = _params(project=project, spec=spec, source=source, split=split)
+    params["witnesses"] = list(witnesses or [])
+    params["lo"], params["hi"] = id_range or (0, 0)
+    return sql, params
+
+
+# For each column that may be null: the first exported pair that has a value in it. These
+# pairs open each file (see export_rows), so a reader that guesses column types from the start
+# of a file (datasets' JSON loader reads 10 MB at a time) sees every column's type at once.
+WITNESSES = {
+    "witness_agreement": "b.agreement",
+    "witness_scored": "b.mu_scored",
+    "witness_flagged": "b.flags",
+}
+
+
+def export_counts(
+    *, project: Project, spec: ExportSpec, source: ScoreSource | None = None
+) -> dict[str, dict[str, int]]:
+    """Per split: pairs considered, those left out (by the first reason that applies, in the
+    card's order) and those exported, from one pass over the project's pairs."""
+    source = source or score_source(project=project)
+    split = spec.split or None
+    cases = [
+        ("unlabelled", "b.label NOT IN ('a', 'b', 'tie', 'both_bad')"),
+        ("tie", "b.label IN ('tie', 'both_bad')"),
+    ]
+    names = {"FALSE": "not_reviewed", "b.flags IS NULL": "flagged"}
+    for clause in _filter_clauses(spec):
+        cases.append((names.get(clause, "below_strength"), f"NOT coalesce({clause}, FALSE)"))
+    # each reason counts the pairs it removes from those that passed every earlier test
+    columns, passed = [], "TRUE"
+    for name, condition in cases:
+        columns.append(f"count(*) FILTER (WHERE {passed} AND {condition}) AS {name}")
+        passed = f"{passed} AND NOT ({condition})"
+    columns.append(f"count(*) FILTER (WHERE {passed}) AS exported")
+    columns.append(f"count(*) FILTER (WHERE {passed} AND b.label_source = 'votes') AS from_votes")
+    columns.append(f"count(*) FILTER (WHERE {passed} AND b.mu_scored IS NOT NULL) AS scored")
+    columns.append(f"count(*) FILTER (WHERE {passed} AND b.flags IS NOT NULL) AS flagged_kept")
+    for name, column in WITNESSES.items():
+        columns.append(f"min(b.id) FILTER (WHERE {passed} AND {column} IS NOT NULL) AS {name}")
+    columns.append(f"min(b.id) FILTER (WHERE {passed}) AS first_id")
+    columns.append(f"max(b.id) FILTER (WHERE {passed}) AS last_id")
+    sql = f"""
+        SELECT b.split, count(*) AS pairs, {", ".join(columns)}
+        FROM ({_base_sql(source=source, split=split)}) b
+        GROUP BY b.split ORDER BY b.split
+    """
+    params = _params(project=project, spec=spec, source=source, split=split)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names_out = [c.name for c in cursor.description]
+        rows = cursor.fetchall()
+    return {row[0]: dict(zip(names_out[1:], row[1:], strict=True)) for row in rows}
+
+
+def export_rows(
+    *,
+    project: Project,
+    spec: ExportSpec,
+    split: str,
+    source: ScoreSource | None = None,
+    witnesses: list[int] | None = None,
+    id_range: tuple[int, int] | None = None,
+    chunk_ids: int | None = None,
+    block_bytes: int | None = None,
+) -> Iterator[bytes]:
+    """The JSON lines of one split file, as blocks of whole lines (each ending in a newline)
+    of about ``block_bytes``, streamed from PostgreSQL by COPY: flat memory at any size.
+
+    The ``witnesses`` pairs (see WITNESSES) come first, then the others in id order, one COPY
+    per ``chunk_ids`` (CHUNK_IDS) ids of ``id_range``. Between two COPY statements the
+    generator yields an empty block: the database connection is free then, and only then may
+    the consumer use it (to record progress, say); during a COPY it belongs to the COPY.
+    """
+    block_bytes = block_bytes or BLOCK_BYTES
+    lo, hi = id_range or (0, 2**63 - 1)
+    step = (chunk_ids or CHUNK_IDS) if id_range else hi + 1  # no range given: one statement
+    ranges: list[tuple[int, int, bool]] = [(lo, hi, True)] if witnesses else []
+    start = lo
+    while start <= hi:
+        end = min(hi, start + step - 1)
+        ranges.append((start, end, False))
+        start = end + 1
+    buffer = bytearray()
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        for first_id, last_id, first in ranges:
+            sql, params = export_sql(
+                project=project,
+                spec=spec,
+                split=split,
+                source=source,
+                witnesses=witnesses,
+                first=first,
+                id_range=(first_id, last_id),
+            )
+            # COPY takes no bind parameters: psycopg quotes them into the statement client-side
+            statement = psycopg.ClientCursor(raw.connection).mogrify(sql, params)
+            with raw.copy(f"COPY ({statement}) TO STDOUT") as copy:
+                for data in copy:  # one row per message
+                    buffer += data
+                    if len(buffer) >= block_bytes:
+                        cut = buffer.rfind(b"\n") + 1
+                        yield _unescape(bytes(buffer[:cut]))
+                        del buffer[:cut]
+            yield b""
+    if buffer:
+        yield _unescape(bytes(buffer))
+
+
+def _unescape(block: bytes) -> bytes:
+    # COPY's text format escapes backslashes, tabs, newlines and other control characters.
+    # JSON text has no raw control characters (they are escaped as \n, \u0001...), so the only
+    # escape COPY adds to a JSON line is the doubled backslash.
+    return block.replace(b"\\\\", b"\\")
+
+
+# --- snapshots ------------------------------------------------------------------------------
+
+SAFE_SPLIT = re.compile(r"[^A-Za-z0-9_]+")
+
+
+def split_file_stem(split: str, taken: set[str]) -> str:
+    """A file (and Hugging Face split) name for a split: word characters only, unique."""
+    stem = SAFE_SPLIT.sub("_", split).strip("_")[:60] or "split"
+    if stem[0].isdigit():
+        stem = f"split_{stem}"
+    candidate, n = stem, 2
+    while candidate in taken:
+        candidate, n = f"{stem}_{n}", n + 1
+    taken.add(candidate)
+    return candidate
+
+
+def snapshots_for_project(*, project: Project) -> QuerySet[ExportSnapshot]:
+    return (
+        ExportSnapshot.objects.filter(project=project)
+        .select_related("created_by", "job")
+        .order_by("-version")
+    )
+
+
+def snapshot_for_user(
+    *, user: Any, snapshot_id: int, min_role: str = Membership.Role.REVIEWER
+) -> tuple[ExportSnapshot, str]:
+    """The snapshot and the user's role in its project, or 404. Exports hold every label, so
+    annotators never see them."""
+    from django.http import Http404
+
+    snapshot = (
+        ExportSnapshot.objects.filter(pk=snapshot_id)
+        .select_related("project", "created_by", "job")
+        .first()
+    )
+    if snapshot is None:
+        raise Http404("No such export")
+    _, role = project_for_user(user=user, project_id=snapshot.project_id, min_role=min_role)
+    return snapshot, role

@@ -1,0 +1,48 @@
+"""One table for every flag, whatever raised it: the ensemble, a consistency check, a person."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from webapp.pairs.models import Pair
+from webapp.projects.models import Project
+
+
+class Flag(models.Model):
+    class Kind(models.TextChoices):
+        LIKELY_MISLABELLED = "likely_mislabelled", "Likely mislabelled"
+        AMBIGUOUS = "ambiguous", "Ambiguous"
+        UNSTABLE = "unstable", "Unstable (models disagree)"
+        HUMAN_VS_ENSEMBLE = "human_vs_ensemble", "Human votes against the ensemble"
+        DEGENERATE = "degenerate", "Chosen and rejected are the same text"
+        DUPLICATE_CONFLICT = "duplicate_conflict", "Duplicate pair with a conflicting label"
+
+    # How much a reviewer should care, for ordering the review queue: higher first.
+    SEVERITY = {
+        Kind.LIKELY_MISLABELLED: 5,
+        Kind.DUPLICATE_CONFLICT: 4,
+        Kind.HUMAN_VS_ENSEMBLE: 4,
+        Kind.DEGENERATE: 3,
+        Kind.UNSTABLE: 2,
+        Kind.AMBIGUOUS: 1,
+    }
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="flags")
+    pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="flags")
+    kind = models.CharField(max_length=40)
+    severity = models.PositiveSmallIntegerField(default=1)
+    source = models.CharField(max_length=40, help_text="What raised it: scoring, checks, ...")
+    scoring_run = models.ForeignKey(
+        "scoring.ScoringRun", null=True, blank=True, on_delete=models.CASCADE, related_name="flags"
+    )
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["project", "kind"], name="flag_project_kind"),
+            models.Index(fields=["scoring_run", "kind"], name="flag_run_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on pair {self.pair_id}"

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from webapp.labelling import views
+
+app_name = "labelling"
+urlpatterns = [
+    path("label/", views.annotator_home, name="home"),
+    path("projects/<int:project_id>/label/", views.label_page, name="page"),
+    path("projects/<int:project_id>/label/next/", views.label_next, name="next"),
+    path("projects/<int:project_id>/label/vote/", views.label_vote, name="vote"),
+    path("projects/<int:project_id>/label/skip/", views.label_skip, name="skip"),
+    path("projects/<int:project_id>/label/undo/", views.label_undo, name="undo"),
+    path("projects/<int:project_id>/label/progress/", views.label_progress, name="progress"),
+    path("projects/<int:project_id>/gold/", views.gold_page, name="gold"),
+    path("projects/<int:project_id>/agreement/", views.agreement_page, name="agreement"),
+]

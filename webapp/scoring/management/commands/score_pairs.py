@@ -1,0 +1,78 @@
+"""python manage.py score_pairs --project NAME [--models M] [--folds K] [--mode ...] [--wait]"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from webapp.jobs.models import Job
+from webapp.projects.models import Project
+from webapp.scoring.models import ScoringRun
+from webapp.scoring.services import ScoringOptions, scoring_run_create
+
+
+class Command(BaseCommand):
+    help = "Measure every pair's preference strength with an ensemble, on a Celery worker."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--project", required=True)
+        parser.add_argument("--models", type=int, default=8, help="M, ensemble members")
+        parser.add_argument("--folds", type=int, default=5, help="K, out-of-fold splits")
+        parser.add_argument("--mode", choices=ScoringRun.Mode.values, default="oof")
+        parser.add_argument("--encoder", default="", help="Hugging Face model path or name")
+        parser.add_argument("--epochs", type=int, default=4)
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument(
+            "--reward-model", action="append", default=[], help="an existing RM that votes too"
+        )
+        parser.add_argument(
+            "--score-column", action="append", default=[], help="an imported margin column"
+        )
+        parser.add_argument("--wait", action="store_true", help="wait and show progress")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        project = Project.objects.filter(name=opts["project"]).first()
+        if project is None:
+            raise CommandError(f"no project named {opts['project']!r}")
+        options = ScoringOptions(
+            mode=opts["mode"],
+            n_models=opts["models"],
+            n_folds=opts["folds"],
+            encoder=opts["encoder"],
+            epochs=opts["epochs"],
+            seed=opts["seed"],
+            reward_models=opts["reward_model"],
+            score_columns=opts["score_column"],
+        )
+        run = scoring_run_create(project=project, options=options)
+        assert run.job is not None
+        self.stdout.write(f"Scoring run {run.pk} queued as job {run.job.pk} ({run.job.queue}).")
+        if opts["wait"]:
+            self._wait(run.job.pk)
+            run.refresh_from_db()
+            summary = run.summary
+            self.stdout.write(self.style.SUCCESS(
+                f"Scored {run.n_pairs} pairs: {100 * summary['frac_mu_negative']:.1f}% with "
+                f"mu < 0; flags {summary['flag_counts']}"
+            ))  # fmt: skip
+
+    def _wait(self, job_id: int) -> None:
+        from tqdm import tqdm
+
+        bar = tqdm(total=1, dynamic_ncols=True)
+        try:
+            while True:
+                job = Job.objects.get(pk=job_id)
+                bar.total = max(job.progress_total, 1)
+                bar.n = min(job.progress_done, bar.total)
+                bar.set_description_str(f"{job.status}: {job.message}"[:50], refresh=False)
+                bar.refresh()
+                if job.is_finished:
+                    break
+                time.sleep(0.5)
+        finally:
+            bar.close()
+        if job.status != Job.Status.SUCCEEDED:
+            raise CommandError(f"job {job.pk} {job.status}: {job.error}")

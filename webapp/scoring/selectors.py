@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from webapp.projects.models import Project
+from webapp.scoring.models import PairScore, ScoringRun
+
+
+def latest_complete_run(*, project: Project) -> ScoringRun | None:
+    return ScoringRun.objects.filter(project=project, complete=True).order_by("-id").first()
+
+
+def run_extremes(*, run: ScoringRun, limit: int = 15) -> dict[str, list[PairScore]]:
+    """The most negative pairs (likely mislabelled) and those nearest zero (ambiguous)."""
+    base: QuerySet[PairScore] = PairScore.objects.filter(run=run).select_related(
+        "pair__prompt", "pair__response_a", "pair__response_b"
+    )
+    negative = list(base.order_by("mu")[:limit])
+    # nearest zero, using the (run, mu) index from both sides instead of sorting by |mu|
+    above = list(base.filter(mu__gte=0).order_by("mu")[:limit])
+    below = list(base.filter(mu__lt=0).order_by("-mu")[:limit])
+    ambiguous = sorted(above + below, key=lambda s: abs(s.mu))[:limit]
+    return {"negative": negative, "ambiguous": ambiguous}
+
+
+def run_mu_values(*, run: ScoringRun) -> list[float]:
+    return list(PairScore.objects.filter(run=run).values_list("mu", flat=True))
+
+
+def run_charts(*, run: ScoringRun) -> dict[str, Any]:
+    """Plotly figures as JSON: the mu histogram and sigma against mu in 20 groups."""
+    import plotly.graph_objects as go
+
+    mu = run_mu_values(run=run)
+    hist = go.Figure(go.Histogram(x=mu, nbinsx=60, marker_color="#2f5bd3"))
+    hist.add_vline(x=0, line_dash="dash", line_color="#b42318")
+    hist.update_layout(
+        xaxis_title="mu = mean of r(chosen) - r(rejected)", yaxis_title="pairs",
+        margin={"t": 10, "l": 50, "r": 10, "b": 40}, height=300,
+    )  # fmt: skip
+    bins = run.summary.get("sigma_bins", {})
+    sigma = go.Figure(
+        go.Scatter(
+            x=bins.get("mu_mean", []), y=bins.get("sigma_mean", []), mode="lines+markers",
+            text=[f"{c} pairs" for c in bins.get("count", [])],
+        )
+    )  # fmt: skip
+    sigma.update_layout(
+        xaxis_title="mu (group mean)", yaxis_title="sigma (group mean)",
+        margin={"t": 10, "l": 50, "r": 10, "b": 40}, height=300,
+    )  # fmt: skip
+    return {"mu_hist": hist.to_json(), "sigma_vs_mu": sigma.to_json()}
