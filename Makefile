@@ -2,8 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# A CPU build of torch, from this machine's wheel folder or PyTorch's CPU index: installing
-# must never pull a multi-GB CUDA build onto a CPU machine. GPU images install their own.
+# A CPU build of torch, from a local wheel folder (pip's find-links) when it holds one, else
+# from PyTorch's CPU index; its dependencies come from PyPI. Installing must never pull a
+# multi-GB CUDA build onto a CPU machine. GPU images install their own.
 TORCH_VERSION ?= 2.13.0
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 export HF_HUB_OFFLINE ?= 1
@@ -17,8 +18,10 @@ $(BIN)/python:
 
 $(VENV)/.torch: | $(BIN)/python
 	@$(BIN)/python -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '$(TORCH_VERSION)')" 2>/dev/null \
-	  || $(BIN)/pip install --quiet --no-index "torch==$(TORCH_VERSION)" 2>/dev/null \
-	  || $(BIN)/pip install --quiet "torch==$(TORCH_VERSION)" --index-url $(TORCH_CPU_INDEX)
+	  || ($(BIN)/pip install --quiet --no-index --no-deps "torch==$(TORCH_VERSION)" 2>/dev/null \
+	      && $(BIN)/pip install --quiet "torch==$(TORCH_VERSION)") \
+	  || $(BIN)/pip install --quiet "torch==$(TORCH_VERSION)" \
+	      --index-url $(TORCH_CPU_INDEX) --extra-index-url https://pypi.org/simple
 	@touch $@
 
 $(VENV)/.installed: pyproject.toml $(VENV)/.torch

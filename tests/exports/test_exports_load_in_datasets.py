@@ -77,3 +77,17 @@ def test_a_json_file_with_late_values_loads_when_read_in_small_chunks(project: A
     assert ds.features["human_agreement"].dtype == "float64"
     assert ds.features["flags"].feature.dtype == "string"
     assert sum(x is not None for x in ds["human_agreement"]) == 1
+
+
+def test_the_snapshot_folder_loads_by_its_dataset_card(project: Any) -> None:
+    """The card's YAML header names each split's file: the folder itself is a dataset."""
+    make_pairs(project, 12)
+    snapshot = export_write(
+        snapshot=export_create(
+            project=project, file_format="parquet", spec=ExportSpec(), enqueue=False
+        )
+    )
+    loaded = datasets.load_dataset(str(snapshot.path))
+    assert {name: len(ds) for name, ds in loaded.items()} == {
+        f["hf_split"]: f["rows"] for f in snapshot.files if f.get("hf_split")
+    }

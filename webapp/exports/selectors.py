@@ -270,7 +270,8 @@ def export_sql(
             SELECT {prompt} AS prompt, {chosen} AS chosen, {rejected} AS rejected, {margin}
                 b.id AS pair_id, b.split, b.label_source, b.agreement AS human_agreement,
                 {_MU} AS mu, b.sigma, b.flags
-            FROM ({_base_sql(source=source, split=split, id_range=id_range is not None)}) b
+            FROM ({_base_sql(source=source, split=split, id_range=id_range is not None)}
+                  ORDER BY p.id) b
             JOIN pairs_prompt pr ON pr.id = b.prompt_id
             JOIN pairs_response ra ON ra.id = b.response_a_id
             JOIN pairs_response rb ON rb.id = b.response_b_id
