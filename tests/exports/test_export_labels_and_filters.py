@@ -1,6 +1,6 @@
-"""Which pairs an export holds and how: labels from votes before imported ones (the rule of
-webapp.pairs.labels), mu oriented to the exported chosen response, and each filter, with the
-dataset card counting what was left out and why."""
+"""Which pairs an export holds and how: aggregated human labels, then votes, then imported
+labels (the rule of webapp.pairs.labels), mu oriented to the exported chosen response, and each
+filter, with the dataset card counting what was left out and why."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import json
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from tests.exports.helpers import add_scores, add_votes, make_pairs
 from webapp.exports.selectors import ExportError, ExportSpec
 from webapp.exports.services import export_create, export_write
+from webapp.labelling.models import HumanLabel
 from webapp.pairs.labels import effective_labels
 
 
@@ -31,13 +33,28 @@ def _export(project: Any, **spec: Any) -> tuple[Any, dict[int, dict[str, Any]]]:
     return snapshot, rows
 
 
-def test_labels_follow_the_votes_then_the_import(project: Any) -> None:
+def test_labels_follow_aggregation_then_votes_then_the_import(project: Any) -> None:
     made = make_pairs(project, 8, conversations=False)
     a_pair, b_pair, tie_pair, unlabelled = made.pairs[:4]
     add_votes(a_pair, ["b", "b", "a"])  # votes overrule the imported "a"
     add_votes(tie_pair, ["a"])  # a tie imported, one vote for A: exported as A
     add_votes(unlabelled, ["a", "b"])  # votes split evenly: a tie, left out
+    aggregated = made.pairs[4]  # imported "a"; the aggregated human label says "b"
+    HumanLabel.objects.create(
+        pair=aggregated,
+        project=project,
+        label="b",
+        confidence=0.9,
+        source="dawid_skene",
+        n_votes=3,
+        majority_label="b",
+        majority_share=2 / 3,
+        computed_at=timezone.now(),
+    )
     _, rows = _export(project)
+    assert rows[aggregated.pk]["chosen"] == made.expected[aggregated.pk]["b"]
+    assert rows[aggregated.pk]["label_source"] == "dawid_skene"
+    assert rows[aggregated.pk]["human_agreement"] == 0.9
     assert rows[a_pair.pk]["chosen"] == made.expected[a_pair.pk]["b"]
     assert rows[a_pair.pk]["label_source"] == "votes"
     assert rows[a_pair.pk]["human_agreement"] == pytest.approx(2 / 3)

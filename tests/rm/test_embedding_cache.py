@@ -118,17 +118,23 @@ def _write_in_other_process(root: str, start: int) -> None:
 
 
 def test_concurrent_writers_do_not_corrupt_it(tmp_path: Path) -> None:
-    # fork: the children only touch numpy and files, and start in milliseconds
-    context = multiprocessing.get_context("fork")
+    # spawn, not fork: the test process has threads (database, browser driver), and a child
+    # forked while one of them holds a lock can hang for ever
+    context = multiprocessing.get_context("spawn")
     workers = [
         context.Process(target=_write_in_other_process, args=(str(tmp_path), start))
         for start in (0, 15, 30)
     ]
-    for process in workers:
-        process.start()
-    for process in workers:
-        process.join(timeout=60)
-        assert process.exitcode == 0
+    try:
+        for process in workers:
+            process.start()
+        for process in workers:
+            process.join(timeout=120)
+            assert process.exitcode == 0
+    finally:
+        for process in workers:
+            if process.is_alive():
+                process.kill()
     encoder = CountingEncoder()
     texts = [f"t{i}" for i in range(100)]
     out = EmbeddingCache(tmp_path).get_or_compute(texts, encoder)

@@ -10,6 +10,7 @@ import numpy as np
 from tests.rm.helpers import Pairs
 from workers.rm import EmbeddingCache, EnsembleConfig, embed_pairs, score_pairs, train_ensemble
 from workers.rm.encoder import Encoder
+from workers.rm.text import response_text, rm_texts
 
 
 def test_it_scores_real_pairs_out_of_fold_and_in_sample_from_one_embedding_pass(
@@ -33,7 +34,10 @@ def test_it_scores_real_pairs_out_of_fold_and_in_sample_from_one_embedding_pass(
         config=EnsembleConfig(n_models=8, n_folds=5),
         progress=counting_progress,
     )
-    assert embed_calls and embed_calls[-1] == 400
+    # Both views of both responses, each distinct text embedded once.
+    texts = rm_texts(prompts=pairs.prompts * 2, responses=pairs.chosen + pairs.rejected)
+    texts += [response_text(r) for r in pairs.chosen + pairs.rejected]
+    assert embed_calls and embed_calls[-1] == len(set(texts)) > 400
     assert result.margins.shape == (200, 8)
     assert result.margins.dtype == np.float32
     assert np.isfinite(result.margins).all()

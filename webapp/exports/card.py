@@ -28,9 +28,10 @@ COLUMNS = {
     "0 where mu is unknown",
     "pair_id": "the pair's id in PrefLab",
     "split": "the pair's split in PrefLab",
-    "label_source": "where the label comes from: `votes` (majority of the annotators' votes) "
-    "or `imported`",
-    "human_agreement": "share of the decisive votes that agree with the label; null without votes",
+    "label_source": "where the label comes from: `gold`, `dawid_skene` or `majority` (the "
+    "aggregated human label), `votes` (majority of votes not yet aggregated) or `imported`",
+    "human_agreement": "confidence of a human label (Dawid-Skene posterior, or share of the votes "
+    "that agree); null for imported labels",
     "mu": "ensemble preference strength r(chosen) - r(rejected); null if not scored",
     "sigma": "spread of that strength across the ensemble's models; null if not scored",
     "flags": "names of the flags raised on the pair; null if none",
@@ -149,9 +150,10 @@ def dataset_card(ctx: CardContext) -> str:
 
     lines += ["", "## Labels and scores", ""]
     lines += [
-        "Each pair's label is the majority of its annotators' decisive votes (A or B) where it "
-        "has any, else the label it was imported with. A pair labelled B is exported with "
-        "response B as `chosen`.",
+        "Each pair's label is its aggregated human label (a gold answer, Dawid-Skene or the "
+        "majority, as last aggregated) where it has one, else the majority of its decisive "
+        "votes (A or B) where it has any, else the label it was imported with. A pair labelled "
+        "B is exported with response B as `chosen`.",
         "",
     ]
     if ctx.scoring_run_id is not None:

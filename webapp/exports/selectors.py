@@ -8,9 +8,10 @@ pyarrow's JSON reader).
 
 Where each column comes from:
   label, label_source, human_agreement
-      the pair's effective label, by the rule of ``webapp.pairs.labels.effective_labels``:
-      the decisive votes' majority ("votes", agreement = the majority's share) where a pair has
-      any, else its imported label ("imported", agreement null);
+      the pair's effective label, by the rule of ``webapp.pairs.labels.effective_labels``: its
+      aggregated human label (source "gold", "dawid_skene" or "majority"; agreement = that
+      label's confidence), else the majority of its decisive votes ("votes"; agreement = the
+      majority's share), else its imported label ("imported"; agreement null);
   mu, sigma
       the latest complete scoring run of the project (``webapp.scoring``); mu is the ensemble's
       preference strength r(chosen) - r(rejected) for the *exported* chosen response (its sign
@@ -158,11 +159,15 @@ def _base_sql(*, source: ScoreSource, split: str | None, id_range: bool = False)
     split_clause = "AND p.split = %(split)s" if split is not None else ""
     return f"""
         SELECT p.id, p.split, p.prompt_id, p.response_a_id, p.response_b_id,
-            CASE WHEN coalesce(va.a, 0) + coalesce(va.b, 0) = 0 THEN p.imported_label
+            CASE WHEN hl.pair_id IS NOT NULL
+                     THEN CASE WHEN hl.label = 'both_bad' THEN 'tie' ELSE hl.label END
+                 WHEN coalesce(va.a, 0) + coalesce(va.b, 0) = 0 THEN p.imported_label
                  WHEN va.a > va.b THEN 'a' WHEN va.b > va.a THEN 'b' ELSE 'tie' END AS label,
-            CASE WHEN coalesce(va.a, 0) + coalesce(va.b, 0) > 0 THEN 'votes'
+            CASE WHEN hl.pair_id IS NOT NULL THEN hl.source
+                 WHEN coalesce(va.a, 0) + coalesce(va.b, 0) > 0 THEN 'votes'
                  WHEN p.imported_label <> '' THEN 'imported' ELSE 'none' END AS label_source,
-            CASE WHEN coalesce(va.a, 0) + coalesce(va.b, 0) > 0
+            CASE WHEN hl.pair_id IS NOT NULL THEN hl.confidence
+                 WHEN coalesce(va.a, 0) + coalesce(va.b, 0) > 0
                  THEN greatest(va.a, va.b)::float8 / (va.a + va.b) END AS agreement,
             {score_cols}, {flag_col}
         FROM pairs_pair p
@@ -173,6 +178,7 @@ def _base_sql(*, source: ScoreSource, split: str | None, id_range: bool = False)
             WHERE v.choice IN ('a', 'b') AND v.pair_id {ids}
             GROUP BY v.pair_id
         ) va ON va.pair_id = p.id
+        LEFT JOIN labelling_humanlabel hl ON hl.pair_id = p.id
         {scores}
         {flags}
         WHERE p.project_id = %(project)s {split_clause} AND p.id {ids}

@@ -3,7 +3,8 @@
 Data flow ("Secrets of RLHF Part II", Wang et al. 2024):
 
     (prompt, chosen, rejected) pairs
-      -> text.rm_text: "User: ...\\nAssistant: <response>", cut from the left
+      -> text.rm_text: "User: ...\\nAssistant: <response>", cut from the left, and by
+         default the response alone too (EnsembleConfig.features)
       -> encoder.Encoder: frozen transformer, mean-pooled, L2-normalised (N, D) embeddings
       -> cache.EmbeddingCache: each text embedded once per encoder setting
       -> ensemble.train_ensemble: M Bradley-Terry heads (out-of-fold by default) give per-pair

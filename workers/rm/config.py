@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 EnsembleMode = Literal["oof", "insample"]
+# What a reward head reads per response (see pipeline.embed_pairs).
+FeatureMode = Literal["context", "context+response"]
 
 
 def default_encoder_path() -> Path:
@@ -70,10 +72,20 @@ class EnsembleConfig:
     lr: float = 3e-3
     # AdamW decoupled weight decay; keeps linear heads finite on separable small sets.
     weight_decay: float = 1e-2
+    # Each bootstrapped head keeps its weights from the epoch with the lowest loss on its
+    # out-of-bag pairs (pairs of its own training folds that its resample did not draw), so
+    # training stops where that head starts to fit noise. Never looks at the pairs it scores.
+    # Without bootstrap there are no out-of-bag pairs and the last epoch is kept.
+    early_stopping: bool = True
     # Hidden units of a one-layer MLP head; 0 = linear head.
     hidden: int = 0
     # Bradley-Terry margin: loss = -logsigmoid(r_chosen - r_rejected - margin).
     margin: float = 0.0
+    # Read by pipeline.score_pairs. "context": the embedding of the prompt-and-response text.
+    # "context+response": that, with the embedding of the response alone appended. Mean pooling
+    # over a long prompt that both responses share dilutes what differs between them; the
+    # response alone keeps it, the context keeps what the prompt asked.
+    features: FeatureMode = "context+response"
     # Heads are small; cpu keeps results bit-reproducible across workers.
     device: str = "cpu"
     # torch threads while training (0 = leave as is). A step is a few small matmuls, where

@@ -6,6 +6,11 @@ pair, so a mislabelled pair is judged by models that learned the task from the o
 rather than memorised its label. K * M heads are trained, all at once.
 
 In-sample (as in "Secrets of RLHF Part II"): M heads train on all pairs and score all pairs.
+
+Each head trains on a bootstrap resample, which leaves about a third of its training pairs
+out of its bag; the head keeps the weights of the epoch where its loss on those pairs was
+lowest (EnsembleConfig.early_stopping). On a few thousand noisy pairs, training to the end
+fits the wrong labels too, and that is the very signal strength must not lose.
 """
 
 from __future__ import annotations
@@ -75,6 +80,9 @@ class HeadPlan:
     fold: np.ndarray | None  # (N,) out-of-fold only
     weights: np.ndarray  # (H, N) bootstrap counts; 0 = never seen
     scored_by: np.ndarray  # (N, M) head behind each margin column
+    # (H, N) pairs of a head's training folds that its bootstrap did not draw: a held-out set
+    # for early stopping that is never a pair the head scores. All False without bootstrap.
+    out_of_bag: np.ndarray
 
     def member_of(self, head: int) -> int:
         return head % self.scored_by.shape[1]
@@ -91,13 +99,19 @@ def plan_heads(
     seeds = head_seeds(seed=seed, n_heads=n_models * (n_folds if fold is not None else 1))
     member = np.arange(n_models)[None, :]
     scored_by = fold[:, None] * n_models + member if fold is not None else member
+    weights = training_weights(
+        n_pairs=n_pairs, fold=fold, n_models=n_models, bootstrap=bootstrap, seeds=seeds
+    )
+    if fold is not None:
+        in_training_folds = fold[None, :] != (np.arange(len(seeds)) // n_models)[:, None]
+    else:
+        in_training_folds = np.ones_like(weights, dtype=bool)
     return HeadPlan(
         seeds=seeds,
         fold=fold,
-        weights=training_weights(
-            n_pairs=n_pairs, fold=fold, n_models=n_models, bootstrap=bootstrap, seeds=seeds
-        ),
+        weights=weights,
         scored_by=np.broadcast_to(scored_by, (n_pairs, n_models)).copy(),
+        out_of_bag=in_training_folds & (weights == 0) & bootstrap,
     )
 
 
@@ -133,14 +147,20 @@ def train_ensemble(
         if pair_margin is not None
         else torch.full((n_pairs, 1), config.margin, device=device)
     )
+    out_of_bag = plan.out_of_bag if config.early_stopping else None
     with torch_threads(config.threads):
-        train_loss = _fit(
+        train_loss, kept_epoch = _fit(
             heads=heads,
             x_chosen=x_chosen,
             x_rejected=x_rejected,
             margin=margin,
             # (N, H) so that a batch of pairs is a contiguous row gather
             weights=torch.as_tensor(plan.weights.T.copy(), device=device),
+            out_of_bag=(
+                torch.as_tensor(out_of_bag.T.astype(np.float32), device=device)
+                if out_of_bag is not None and out_of_bag.any()
+                else None
+            ),
             config=config,
             progress=progress,
             cancel=cancel,
@@ -151,6 +171,7 @@ def train_ensemble(
         member_names=[f"head-{m}" for m in range(config.n_models)],
         seeds=plan.seeds,
         train_loss=train_loss,
+        kept_epoch=kept_epoch,
         fold=plan.fold,
         scored_by=plan.scored_by,
         trained_on=plan.weights > 0,
@@ -179,11 +200,16 @@ def _fit(
     x_rejected: torch.Tensor,
     margin: torch.Tensor,
     weights: torch.Tensor,
+    out_of_bag: torch.Tensor | None,
     config: EnsembleConfig,
     progress: StepProgress | None,
     cancel: CancelCheck | None,
-) -> np.ndarray:
-    """Minibatch AdamW over the pairs; returns (H, epochs) weighted mean loss per epoch."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Minibatch AdamW over the pairs; returns the (H, epochs) weighted mean training loss per
+    epoch and the (H,) epoch whose weights each head kept.
+
+    out_of_bag, (N, H) 0/1: each head ends with its weights from the epoch of lowest mean loss
+    on its own out-of-bag pairs; None keeps the last epoch's weights."""
     n_pairs, n_heads = weights.shape
     batch_size = min(config.batch_size, n_pairs)
     steps_per_epoch = math.ceil(n_pairs / batch_size)
@@ -194,6 +220,9 @@ def _fit(
     )
     order_generator = torch.Generator().manual_seed(config.seed)
     history = np.zeros((n_heads, epochs), dtype=np.float32)
+    kept_epoch = np.full(n_heads, epochs - 1, dtype=np.int64)
+    best_loss = torch.full((n_heads,), math.inf, device=weights.device)
+    best_params = [p.detach().clone() for p in heads.parameters()]
     step = 0
     for epoch in range(epochs):
         loss_sum = torch.zeros(n_heads, device=weights.device)
@@ -218,7 +247,48 @@ def _fit(
                 if progress is not None:
                     progress(step, total, f"training {n_heads} reward heads")
         history[:, epoch] = (loss_sum / weights.sum(dim=0).clamp_min(1.0)).cpu().numpy()
-    return history
+        if out_of_bag is not None:
+            held_out = _held_out_loss(
+                heads=heads,
+                x_chosen=x_chosen,
+                x_rejected=x_rejected,
+                margin=margin,
+                out_of_bag=out_of_bag,
+            )
+            better = held_out < best_loss
+            best_loss = torch.where(better, held_out, best_loss)
+            kept_epoch[better.cpu().numpy()] = epoch
+            with torch.no_grad():
+                # every parameter of RewardHeads is stacked along the head axis first
+                for best, param in zip(best_params, heads.parameters(), strict=True):
+                    best[better] = param[better]
+    if out_of_bag is not None:
+        with torch.no_grad():
+            for best, param in zip(best_params, heads.parameters(), strict=True):
+                param.copy_(best)
+    return history, kept_epoch
+
+
+def _held_out_loss(
+    *,
+    heads: RewardHeads,
+    x_chosen: torch.Tensor,
+    x_rejected: torch.Tensor,
+    margin: torch.Tensor,
+    out_of_bag: torch.Tensor,
+) -> torch.Tensor:
+    """(H,) each head's mean Bradley-Terry loss over its out-of-bag pairs."""
+    total = torch.zeros(out_of_bag.shape[1], device=out_of_bag.device)
+    with torch.inference_mode():
+        for start in range(0, len(x_chosen), _SCORE_CHUNK):
+            stop = start + _SCORE_CHUNK
+            losses = bradley_terry_loss(
+                r_chosen=heads(x_chosen[start:stop]),
+                r_rejected=heads(x_rejected[start:stop]),
+                margin=margin[start:stop],
+            )
+            total += (losses * out_of_bag[start:stop]).sum(dim=0)
+    return total / out_of_bag.sum(dim=0).clamp_min(1.0)
 
 
 def _score(*, heads: RewardHeads, x_chosen: torch.Tensor, x_rejected: torch.Tensor) -> np.ndarray:

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from workers.rm.cache import EmbeddingCache, EmbeddingSource
-from workers.rm.config import EnsembleConfig
+from workers.rm.config import EnsembleConfig, FeatureMode
 from workers.rm.ensemble import train_ensemble
 from workers.rm.progress import CancelCheck, StepProgress
 from workers.rm.result import EnsembleResult
-from workers.rm.text import Prompt, rm_texts
+from workers.rm.text import Prompt, response_text, rm_texts
 
 
 def embed_pairs(
@@ -21,13 +21,19 @@ def embed_pairs(
     rejected: Sequence[str],
     encoder: EmbeddingSource,
     cache: EmbeddingCache | None = None,
+    features: FeatureMode = "context",
     progress: StepProgress | None = None,
     cancel: CancelCheck | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(N, D) embeddings of text(prompt, chosen) and of text(prompt, rejected)."""
+    """(N, D) embeddings of text(prompt, chosen) and of text(prompt, rejected); with
+    features="context+response", (N, 2D): the embedding of the response alone appended."""
+    if features not in ("context", "context+response"):
+        raise ValueError(f"unknown features {features!r}")
     texts = rm_texts(prompts=prompts, responses=chosen) + rm_texts(
         prompts=prompts, responses=rejected
     )
+    if features == "context+response":
+        texts += [response_text(r) for r in chosen] + [response_text(r) for r in rejected]
 
     def report(done: int, total: int) -> None:
         if progress is not None:
@@ -37,7 +43,14 @@ def embed_pairs(
         vectors = encoder.encode(texts, progress=report, cancel=cancel)
     else:
         vectors = cache.get_or_compute(texts, encoder, progress=report, cancel=cancel)
-    return vectors[: len(chosen)], vectors[len(chosen) :]
+    # rows: context chosen, context rejected, then response chosen, response rejected
+    n = len(chosen)
+    if features == "context":
+        return vectors[:n], vectors[n : 2 * n]
+    return (
+        np.hstack([vectors[:n], vectors[2 * n : 3 * n]]),
+        np.hstack([vectors[n : 2 * n], vectors[3 * n :]]),
+    )
 
 
 def score_pairs(
@@ -54,12 +67,14 @@ def score_pairs(
 ) -> EnsembleResult:
     if not len(prompts) == len(chosen) == len(rejected):
         raise ValueError("prompts, chosen and rejected must have the same length")
+    config = config if config is not None else EnsembleConfig()
     x_chosen, x_rejected = embed_pairs(
         prompts=prompts,
         chosen=chosen,
         rejected=rejected,
         encoder=encoder,
         cache=cache,
+        features=config.features,
         progress=progress,
         cancel=cancel,
     )

@@ -26,6 +26,8 @@ class EnsembleResult:
     seeds: list[int] = field(default_factory=list)  # per trained head
     # (H, epochs) bootstrap-weighted mean Bradley-Terry loss of each trained head, per epoch.
     train_loss: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    # (H,) epoch whose weights each trained head kept (early stopping on out-of-bag pairs).
+    kept_epoch: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     # Out-of-fold bookkeeping, so that "no pair scored by a model that saw it" can be checked:
     fold: np.ndarray | None = None  # (N,) fold of each pair; None in-sample
     scored_by: np.ndarray | None = None  # (N, M) head that produced margins[i, m]

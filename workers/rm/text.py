@@ -57,6 +57,11 @@ def rm_texts(*, prompts: Sequence[Prompt], responses: Sequence[str]) -> list[str
     return [rm_text(prompt=p, response=r) for p, r in zip(prompts, responses, strict=True)]
 
 
+def response_text(response: str) -> str:
+    """The response alone, for the second view of a pair (see EnsembleConfig.features)."""
+    return response.strip()
+
+
 def chat_template_text(*, tokenizer: Any, prompt: Prompt, response: str) -> str:
     """An existing reward model's own chat format, when its tokenizer ships one."""
     turns = [*prompt_messages(prompt), {"role": "assistant", "content": response}]
