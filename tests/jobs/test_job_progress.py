@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -67,7 +68,14 @@ def test_the_socket_streams_progress_to_members_only(celery_worker: Any, client:
     with _socket(celery_worker, client, member, job.pk) as ws:
         snapshot = json.loads(ws.recv(timeout=10))
         assert snapshot["status"] == "running"
-        job_progress(job=claimed, done=5, total=10, message="halfway")
+        # published from a plain thread, as a worker would: a browser test earlier in the
+        # session may leave Playwright's event loop on this one
+        publisher = threading.Thread(
+            target=job_progress,
+            kwargs={"job": claimed, "done": 5, "total": 10, "message": "halfway"},
+        )
+        publisher.start()
+        publisher.join()
         event = json.loads(ws.recv(timeout=10))
         assert (event["done"], event["total"], event["message"]) == (5, 10, "halfway")
         assert event["percent"] == 50.0

@@ -1,0 +1,284 @@
+"""Preference strength on real data: HH-RLHF, PandaLM's three annotators, injected label flips.
+
+Everything uses the default ensemble (workers.rm.EnsembleConfig: M=8 linear heads, K=5 folds,
+out-of-fold, bootstrap with out-of-bag early stopping, context+response features) on the
+bundled MiniLM, frozen, at max_length 128 (MiniLM was trained at 256; 128 halves the cold
+embedding time, and texts are cut from the left so each response's end survives). Embeddings
+are cached under var/bench-embeddings (git ignores var/): a cold run embeds ~20k texts, a warm
+run only trains heads.
+
+1. HH-RLHF test splits (../shared/data/hh-rlhf), helpful and harmless scored separately, and
+   mixed into one set (pairs from sources with different criteria sharing one model):
+   ``<split>.frac_mu_negative``, ``<split>.oof_accuracy`` (share with mu > 0),
+   ``<split>.mean_model_correlation``, and sigma against mu in 20 equal-count groups, printed
+   as one line of group means; ``<split>.sigma_ends_over_middle`` is the mean sigma of the two
+   outer groups over that of the two middle ones (above 1: the paper's U shape).
+   Records the importer rejects (rejected does not share chosen's prompt) are left out.
+
+2. PandaLM (testset-v1.json: three annotators vote 1, 2 or 0 = tie on each pair). Scoring the
+   pairs with the annotators' majority as the label and then asking whether mu agrees with
+   that majority would grade the labels by themselves. Instead, as a dataset with one
+   annotator per pair would be: annotator j's vote is the stored label (its ties skipped), an
+   out-of-fold ensemble is trained on those labels alone, and each label is then checked
+   against the majority of all three annotators (a majority for "tie" counts as
+   disagreement; pairs with no majority are left out of the agreement figures). This is done
+   for j = 1, 2, 3 and pooled, mu quintiles taken within each j. ``pandalm.agree_q1`` (weakest
+   fifth) .. ``agree_q5`` (strongest): if strength means anything, agreement rises with mu.
+
+3. Injected flips, per HH split (pairs with identical responses left out: no flip shows):
+   flip a random 20% of the labels (seed 0) by swapping chosen and rejected, score
+   out-of-fold, and take the ROC AUC of -score for finding the flipped pairs:
+   - ``auc_ensemble``: -mu of the default ensemble;
+   - ``auc_single``: -mu of one model (n_models=1, otherwise the same config, the same folds);
+   - ``auc_cleanlab``: cleanlab on the same features. Each pair becomes a 2-class example:
+     d = features(chosen) - features(rejected), shown as +d with class 1 or as -d with class 0
+     (a fair coin, seed 1), so that both classes exist and "class as stored" is what a flip
+     breaks. Out-of-fold probabilities come from sklearn's LogisticRegressionCV (C picked by an
+     inner 3-fold search over 0.01..1, on the training folds' labels only) through
+     cross_val_predict on the ensemble's own folds. The score is cleanlab's self-confidence
+     (the probability of the stored class, `cleanlab.rank.get_label_quality_scores`), the
+     ranking `find_label_issues(..., return_indices_ranked_by="self_confidence")` uses; AUC of
+     1 - self-confidence.
+   ``ens_minus_single_se`` and ``ens_minus_cleanlab_se``: the standard error of the AUC
+   differences by a paired bootstrap over pairs (1000 resamples), to tell a lead from noise.
+   ``flagged_ensemble`` / ``precision_ensemble``: pairs flagged likely_mislabelled by
+   `compute_flags`' defaults and the share of them that were flipped; ``flagged_cleanlab`` /
+   ``precision_cleanlab``: the same for `find_label_issues`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from cleanlab.filter import find_label_issues
+from cleanlab.rank import get_label_quality_scores
+from scipy.stats import rankdata
+from sklearn.linear_model import LogisticRegressionCV
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import PredefinedSplit, cross_val_predict
+
+from webapp.imports.formats import ParsedPair, open_records
+from workers.rm import (
+    EmbeddingCache,
+    Encoder,
+    EncoderConfig,
+    EnsembleConfig,
+    binned_sigma,
+    compute_flags,
+    embed_pairs,
+    train_ensemble,
+)
+
+Figures = Callable[[str, float, str], None]
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data"
+CACHE = ROOT / "var" / "bench-embeddings"
+NEEDS_SHARED_DATA = True
+
+MAX_LENGTH = 128
+FLIP_SHARE = 0.2
+FLIP_SEED = 0
+ORIENTATION_SEED = 1
+GROUPS = 20
+BOOTSTRAP_RESAMPLES = 1000
+
+
+@dataclass
+class Features:
+    """Per pair, the features of the stored chosen and rejected response."""
+
+    chosen: np.ndarray
+    rejected: np.ndarray
+    same_text: np.ndarray  # (N,) bool, chosen and rejected responses identical
+
+    def take(self, rows: np.ndarray) -> Features:
+        return Features(self.chosen[rows], self.rejected[rows], self.same_text[rows])
+
+
+def _pairs(path: Path) -> list[ParsedPair]:
+    with open_records(path) as records:
+        return [pair for pair in records if isinstance(pair, ParsedPair)]
+
+
+def _embed(pairs: Sequence[ParsedPair], *, encoder: Encoder, cache: EmbeddingCache) -> Features:
+    """Features with response_a as chosen: the label as stored."""
+    chosen = [p.response_a for p in pairs]
+    rejected = [p.response_b for p in pairs]
+    x_chosen, x_rejected = embed_pairs(
+        prompts=[p.prompt for p in pairs],
+        chosen=chosen,
+        rejected=rejected,
+        encoder=encoder,
+        cache=cache,
+        features=EnsembleConfig().features,
+    )
+    same = np.array([a.strip() == b.strip() for a, b in zip(chosen, rejected, strict=True)])
+    return Features(x_chosen, x_rejected, same)
+
+
+def _compact(values: np.ndarray) -> str:
+    return " ".join(f"{v:.3g}" for v in values)
+
+
+def report_strength(figures: Figures, name: str, data: Features) -> None:
+    result = train_ensemble(chosen=data.chosen, rejected=data.rejected, config=EnsembleConfig())
+    bins = binned_sigma(result.mu, result.sigma, groups=GROUPS)
+    middle = bins.sigma_mean[GROUPS // 2 - 1 : GROUPS // 2 + 1].mean()
+    figures(f"{name}.pairs", len(result.mu), "pairs")
+    figures(f"{name}.frac_mu_negative", float((result.mu < 0).mean()), "")
+    figures(f"{name}.oof_accuracy", float((result.mu > 0).mean()), "")
+    figures(f"{name}.mean_model_correlation", result.mean_model_correlation, "")
+    figures(
+        f"{name}.sigma_ends_over_middle",
+        float((bins.sigma_mean[0] + bins.sigma_mean[-1]) / 2 / middle),
+        "x",
+    )
+    print(f"strength.{name}.mu_by_group: {_compact(bins.mu_mean)}", flush=True)
+    print(f"strength.{name}.sigma_by_group: {_compact(bins.sigma_mean)}", flush=True)
+
+
+def report_pandalm(figures: Figures, pairs: Sequence[ParsedPair], as_stored: Features) -> None:
+    votes = np.array([[choice for _, choice in p.votes] for p in pairs])
+    majority = np.full(len(pairs), "", dtype=object)
+    for choice in ("a", "b", "tie"):
+        majority[(votes == choice).sum(axis=1) >= 2] = choice
+    agree_by_group: list[list[float]] = [[] for _ in range(5)]
+    correct = labelled = 0
+    for j in range(3):
+        rows = np.flatnonzero(votes[:, j] != "tie")
+        swap = votes[rows, j] == "b"
+        chosen = np.where(swap[:, None], as_stored.rejected[rows], as_stored.chosen[rows])
+        rejected = np.where(swap[:, None], as_stored.chosen[rows], as_stored.rejected[rows])
+        result = train_ensemble(chosen=chosen, rejected=rejected, config=EnsembleConfig())
+        correct += int((result.mu > 0).sum())
+        labelled += len(rows)
+        judged = majority[rows] != ""
+        agrees = (majority[rows] == votes[rows, j])[judged]
+        order = np.argsort(result.mu[judged], kind="stable")
+        for group, members in enumerate(np.array_split(order, 5)):
+            agree_by_group[group].extend(agrees[members].astype(float).tolist())
+    figures("pandalm.labels", labelled, "labels")
+    figures("pandalm.oof_accuracy_vs_labeller", correct / labelled, "")
+    for group, values in enumerate(agree_by_group, start=1):
+        figures(f"pandalm.agree_q{group}", float(np.mean(values)), "")
+
+
+def _auc(flipped: np.ndarray, score: np.ndarray) -> float:
+    return float(roc_auc_score(flipped, score))
+
+
+def _paired_bootstrap_se(flipped: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    """Standard error of AUC(a) - AUC(b) over pairs resampled with replacement."""
+    rng = np.random.default_rng(0)
+    differences = []
+    for _ in range(BOOTSTRAP_RESAMPLES):
+        rows = rng.integers(0, len(flipped), len(flipped))
+        positives = flipped[rows]
+        n_pos = int(positives.sum())
+        n_neg = len(rows) - n_pos
+        if n_pos == 0 or n_neg == 0:
+            continue
+        aucs = []
+        for score in (a[rows], b[rows]):
+            ranks = rankdata(score)
+            aucs.append((ranks[positives].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+        differences.append(aucs[0] - aucs[1])
+    return float(np.std(differences, ddof=1))
+
+
+def _cleanlab(features: np.ndarray, fold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(1 - self-confidence per pair, indices cleanlab's find_label_issues flags)."""
+    stored_first = np.random.default_rng(ORIENTATION_SEED).integers(0, 2, len(features))
+    shown = features * np.where(stored_first == 1, 1.0, -1.0)[:, None]
+    pred_probs = cross_val_predict(
+        LogisticRegressionCV(Cs=np.logspace(-2, 0, 5), cv=3, max_iter=2000),
+        shown,
+        stored_first,
+        cv=PredefinedSplit(fold),
+        method="predict_proba",
+    )
+    quality = get_label_quality_scores(stored_first, pred_probs, method="self_confidence")
+    issues = find_label_issues(
+        stored_first, pred_probs, return_indices_ranked_by="self_confidence", n_jobs=1
+    )
+    return 1.0 - quality, np.asarray(issues, dtype=np.int64)
+
+
+def report_flips(figures: Figures, name: str, data: Features) -> None:
+    data = data.take(np.flatnonzero(~data.same_text))
+    n_pairs = len(data.chosen)
+    flipped = np.zeros(n_pairs, dtype=bool)
+    flipped[
+        np.random.default_rng(FLIP_SEED).choice(
+            n_pairs, size=round(FLIP_SHARE * n_pairs), replace=False
+        )
+    ] = True
+    chosen = np.where(flipped[:, None], data.rejected, data.chosen)
+    rejected = np.where(flipped[:, None], data.chosen, data.rejected)
+
+    config = EnsembleConfig()
+    ensemble = train_ensemble(chosen=chosen, rejected=rejected, config=config)
+    single = train_ensemble(
+        chosen=chosen, rejected=rejected, config=EnsembleConfig(n_models=1, seed=config.seed)
+    )
+    assert ensemble.fold is not None and single.fold is not None
+    assert (ensemble.fold == single.fold).all()
+    cleanlab_score, issues = _cleanlab(chosen - rejected, ensemble.fold)
+
+    prefix = f"flip.{name}"
+    figures(f"{prefix}.flipped", int(flipped.sum()), "pairs")
+    figures(f"{prefix}.auc_ensemble", _auc(flipped, -ensemble.mu), "")
+    figures(f"{prefix}.auc_single", _auc(flipped, -single.mu), "")
+    figures(f"{prefix}.auc_cleanlab", _auc(flipped, cleanlab_score), "")
+    figures(
+        f"{prefix}.ens_minus_single_se",
+        _paired_bootstrap_se(flipped, -ensemble.mu, -single.mu),
+        "",
+    )
+    figures(
+        f"{prefix}.ens_minus_cleanlab_se",
+        _paired_bootstrap_se(flipped, -ensemble.mu, cleanlab_score),
+        "",
+    )
+    flagged = compute_flags(margins=ensemble.margins).likely_mislabelled
+    figures(f"{prefix}.flagged_ensemble", int(flagged.sum()), "pairs")
+    figures(f"{prefix}.precision_ensemble", float(flipped[flagged].mean()), "")
+    figures(f"{prefix}.flagged_cleanlab", len(issues), "pairs")
+    figures(f"{prefix}.precision_cleanlab", float(flipped[issues].mean()), "")
+
+
+def run(figures: Figures) -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    started = time.perf_counter()
+    encoder = Encoder(EncoderConfig(max_length=MAX_LENGTH))
+    cache = EmbeddingCache(CACHE)
+    splits = {
+        name: _embed(
+            _pairs(DATA / "hh-rlhf" / f"{name}-base_test.jsonl.gz"), encoder=encoder, cache=cache
+        )
+        for name in ("helpful", "harmless")
+    }
+    pandalm = [p for p in _pairs(DATA / "pandalm" / "testset-v1.json") if len(p.votes) == 3]
+    pandalm_features = _embed(pandalm, encoder=encoder, cache=cache)
+    figures("embedding_seconds", time.perf_counter() - started, "s")
+
+    for name, data in splits.items():
+        report_strength(figures, name, data)
+    helpful, harmless = splits["helpful"], splits["harmless"]
+    mixed = Features(
+        np.concatenate([helpful.chosen, harmless.chosen]),
+        np.concatenate([helpful.rejected, harmless.rejected]),
+        np.concatenate([helpful.same_text, harmless.same_text]),
+    )
+    report_strength(figures, "mixed", mixed)
+    report_pandalm(figures, pandalm, pandalm_features)
+    for name, data in splits.items():
+        report_flips(figures, name, data)
+    figures("seconds", time.perf_counter() - started, "s")
