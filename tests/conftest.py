@@ -169,3 +169,39 @@ def wait_until(predicate: Any, timeout: float = 60, interval: float = 0.2) -> An
             return value
         time.sleep(interval)
     raise TimeoutError(f"condition not met after {timeout} s")
+
+
+# --- Real Chromium (Debian's) driven by Playwright, against the live ASGI server ----------------
+# One browser for the whole session: two Playwright sync instances cannot run at once.
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("Debian's chromium is missing: `make system-deps` installs it")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread, which makes Django refuse ORM
+    # calls from the test body (factories, asserts). The app under test runs in its own
+    # processes, so relaxing the check here hides nothing of the app's.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Any, live_app: Any) -> Iterator[Any]:
+    context = browser.new_context(base_url=live_app.url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    yield page
+    context.close()
