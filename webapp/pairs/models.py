@@ -40,7 +40,10 @@ class Pair(models.Model):
         TIE = "tie", "Tie"
         NONE = "", "No label"
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="pairs")
+    # The unique (project, dedup_key) index starts with project_id and serves its lookups.
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="pairs", db_index=False
+    )
     # No database FK triggers on these: the importer takes the ids from a join on the rows it
     # has just inserted, and per-row trigger checks were the largest cost of a bulk import.
     prompt = models.ForeignKey(

@@ -56,7 +56,10 @@ class Command(BaseCommand):
             "--host", opts["host"], "--port", str(opts["port"]),
             "--workers", str(opts["web_workers"]), "--log-level", "warning",
         ]  # fmt: skip
-        procs.append(subprocess.Popen(web, cwd=settings.BASE_DIR))
+        # Under ASGI each request may run on another thread, so Django's persistent connections
+        # are not reused; the web server takes a psycopg pool instead (DATABASE_POOL=0 opts out).
+        web_env = {"DATABASE_POOL": "1", **os.environ}
+        procs.append(subprocess.Popen(web, cwd=settings.BASE_DIR, env=web_env))
         if not opts["no_worker"]:
             worker = [
                 python, "-m", "celery", "-A", "webapp", "worker",
