@@ -29,7 +29,11 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--demo", action="store_true", help="Load the demo project.")
-        parser.add_argument("--web-workers", type=int, default=1)
+        # Django runs sync views of one ASGI process on one thread, so a process serves one
+        # request at a time: several processes keep the cores busy while others wait on I/O.
+        parser.add_argument(
+            "--web-workers", type=int, default=int(os.environ.get("WEB_WORKERS", 0)) or None
+        )
         parser.add_argument("--concurrency", type=int, default=1, help="Celery processes.")
         parser.add_argument("--no-worker", action="store_true")
 
@@ -54,7 +58,8 @@ class Command(BaseCommand):
         web = [
             python, "-m", "uvicorn", "webapp.asgi:application",
             "--host", opts["host"], "--port", str(opts["port"]),
-            "--workers", str(opts["web_workers"]), "--log-level", "warning",
+            "--workers", str(opts["web_workers"] or min(8, 2 * (os.cpu_count() or 1) + 1)),
+            "--log-level", "warning",
         ]  # fmt: skip
         # Under ASGI each request may run on another thread, so Django's persistent connections
         # are not reused; the web server takes a psycopg pool instead (DATABASE_POOL=0 opts out).
