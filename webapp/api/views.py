@@ -35,12 +35,10 @@ from webapp.exports.services import export_create
 from webapp.exports.views import snapshot_file_response
 from webapp.imports.forms import UploadForm
 from webapp.imports.models import ImportBatch
-from webapp.imports.services import import_batch_create
-from webapp.imports.views import _store as store_upload
-from webapp.imports.views import safe_file_name
+from webapp.imports.services import import_upload_start
 from webapp.jobs.models import Job
 from webapp.jobs.selectors import job_visible_to
-from webapp.jobs.services import job_cancel, job_create
+from webapp.jobs.services import job_cancel
 from webapp.labelling import selectors as labelling_selectors
 from webapp.labelling import services as labelling
 from webapp.labelling.models import Assignment, Vote
@@ -183,24 +181,16 @@ def import_create(request: Request, project_id: int) -> Response:
     form = UploadForm(fields, request.FILES)
     if not form.is_valid():
         raise ValidationError({k: [str(e) for e in v] for k, v in form.errors.items()})
-    upload = form.cleaned_data["file"]
-    path = store_upload(upload)
-    with transaction.atomic():
-        job = job_create(
-            kind="import", project=project, params={"file": upload.name}, created_by=request.user
-        )
-        batch = import_batch_create(
-            project=project,
-            path=path,
-            file_name=safe_file_name(upload.name),
-            fmt=form.cleaned_data["fmt"] or "auto",
-            mapping=form.cleaned_data["mapping"],
-            strict=form.cleaned_data["strict"],
-            default_split=form.cleaned_data["split"] or "train",
-            created_by=request.user,
-            job=job,
-        )
-    data = {"import_batch": batch, "job": job}
+    batch = import_upload_start(
+        project=project,
+        upload=form.cleaned_data["file"],
+        fmt=form.cleaned_data["fmt"],
+        mapping=form.cleaned_data["mapping"],
+        strict=form.cleaned_data["strict"],
+        default_split=form.cleaned_data["split"],
+        created_by=request.user,
+    )
+    data = {"import_batch": batch, "job": batch.job}
     return Response(s.ImportStartedSerializer(data).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -15,19 +15,24 @@ from __future__ import annotations
 import contextlib
 import logging
 import queue
+import re
 import threading
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.utils import timezone
 
 from webapp.imports.formats import FormatError, ParsedPair, RecordError, open_records
 from webapp.imports.models import ImportBatch
 from webapp.jobs.models import Job
+from webapp.jobs.services import job_create
 from webapp.pairs.hashing import canonical, pair_key, prompt_hash, response_hash
 from webapp.projects.models import Membership, Project
 
@@ -66,6 +71,48 @@ def import_batch_create(
         default_split=default_split,
         created_by=created_by,
     )
+
+
+def safe_file_name(name: str) -> str:
+    """The last path part of an uploaded name, in safe characters (no '..', no slashes)."""
+    base = Path(name.replace("\\", "/")).name
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", base).lstrip(".")
+    return cleaned[-200:] or "upload"
+
+
+def import_upload_start(
+    *,
+    project: Project,
+    upload: UploadedFile,
+    fmt: str = "auto",
+    mapping: dict[str, str] | None = None,
+    strict: bool = False,
+    default_split: str = "train",
+    created_by: Any = None,
+) -> ImportBatch:
+    """Keep an uploaded file under UPLOAD_DIR and queue its import as a job (page and API)."""
+    folder = Path(settings.UPLOAD_DIR) / uuid.uuid4().hex
+    folder.mkdir(parents=True, exist_ok=True)
+    name = safe_file_name(upload.name or "upload")
+    path = folder / name
+    with open(path, "wb") as fh:
+        for chunk in upload.chunks():
+            fh.write(chunk)
+    with transaction.atomic():
+        job = job_create(
+            kind="import", project=project, params={"file": name}, created_by=created_by
+        )
+        return import_batch_create(
+            project=project,
+            path=path,
+            file_name=name,
+            fmt=fmt or "auto",
+            mapping=mapping,
+            strict=strict,
+            default_split=default_split or "train",
+            created_by=created_by,
+            job=job,
+        )
 
 
 def import_run(*, batch: ImportBatch, progress: Progress | None = None) -> ImportBatch:
