@@ -626,7 +626,7 @@ def test_it_imports_no_django() -> None:
         assert not {m for m in imported if m.split(".")[0] in ("django", "celery")}, name
 
 
-# --- The real files in /work/shared/data, when present -----------------------------------------
+# --- The real files in ../shared/data beside the checkout, when present ------------------------
 
 
 def real(name: str) -> Path:
