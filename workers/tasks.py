@@ -19,7 +19,7 @@ log = logging.getLogger("preflab.tasks")
 def import_pairs(job_id: int) -> None:
     from webapp.imports.models import ImportBatch
     from webapp.imports.services import import_run
-    from webapp.jobs.services import JobReporter, job_claim, job_fail, job_succeed
+    from webapp.jobs.services import JobReporter, job_claim, job_fail, job_heartbeat, job_succeed
 
     job = job_claim(job_id=job_id)
     if job is None:
@@ -27,7 +27,8 @@ def import_pairs(job_id: int) -> None:
     batch = ImportBatch.objects.get(job=job)
     reporter = JobReporter(job)
     try:
-        import_run(batch=batch, progress=reporter)
+        with job_heartbeat(job=job):
+            import_run(batch=batch, progress=reporter)
     except BaseException as exc:
         job_fail(job=job, error=exc)
         raise
@@ -40,14 +41,15 @@ def import_pairs(job_id: int) -> None:
 
 @app.task(name="preflab.aggregate_votes", acks_late=True)
 def aggregate_votes(job_id: int) -> None:
-    from webapp.jobs.services import JobReporter, job_claim, job_fail, job_succeed
+    from webapp.jobs.services import JobReporter, job_claim, job_fail, job_heartbeat, job_succeed
     from webapp.labelling.aggregation import votes_aggregate
 
     job = job_claim(job_id=job_id)
     if job is None or job.project is None:
         return
     try:
-        report = votes_aggregate(project=job.project, progress=JobReporter(job))
+        with job_heartbeat(job=job):
+            report = votes_aggregate(project=job.project, progress=JobReporter(job))
     except BaseException as exc:
         job_fail(job=job, error=exc)
         raise
@@ -62,7 +64,7 @@ def aggregate_votes(job_id: int) -> None:
 
 @app.task(name="preflab.score_pairs", acks_late=True)
 def score_pairs(job_id: int) -> None:
-    from webapp.jobs.services import JobReporter, job_claim, job_fail, job_succeed
+    from webapp.jobs.services import JobReporter, job_claim, job_fail, job_heartbeat, job_succeed
     from webapp.scoring.models import ScoringRun
     from webapp.scoring.services import scoring_run_execute
 
@@ -72,7 +74,8 @@ def score_pairs(job_id: int) -> None:
     run = ScoringRun.objects.select_related("project").get(job=job)
     reporter = JobReporter(job)
     try:
-        scoring_run_execute(run=run, progress=reporter, cancelled=reporter.cancelled)
+        with job_heartbeat(job=job):
+            scoring_run_execute(run=run, progress=reporter, cancelled=reporter.cancelled)
     except BaseException as exc:
         job_fail(job=job, error=exc)
         if isinstance(exc, Exception):
@@ -89,7 +92,7 @@ def score_pairs(job_id: int) -> None:
 def export_dataset(job_id: int) -> None:
     from webapp.exports.models import ExportSnapshot
     from webapp.exports.services import export_abandon, export_write
-    from webapp.jobs.services import JobReporter, job_claim, job_fail, job_succeed
+    from webapp.jobs.services import JobReporter, job_claim, job_fail, job_heartbeat, job_succeed
 
     job = job_claim(job_id=job_id)
     if job is None:
@@ -97,7 +100,8 @@ def export_dataset(job_id: int) -> None:
         return
     snapshot = ExportSnapshot.objects.select_related("project", "created_by").get(job=job)
     try:
-        export_write(snapshot=snapshot, progress=JobReporter(job))
+        with job_heartbeat(job=job):
+            export_write(snapshot=snapshot, progress=JobReporter(job))
     except BaseException as exc:
         job_fail(job=job, error=exc)
         if isinstance(exc, Exception):

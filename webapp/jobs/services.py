@@ -10,12 +10,15 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -193,6 +196,36 @@ def job_event(*, job: Job) -> JobProgress:
 
 def _publish(job: Job) -> None:
     publish(job_group(job.pk), job_event(job=job))
+
+
+HEARTBEAT_EVERY_S = 60.0
+
+
+@contextmanager
+def job_heartbeat(*, job: Job) -> Iterator[None]:
+    """Keep a running job's heartbeat fresh from a side thread while the body runs.
+
+    Progress reports also beat, but one step of a long job (a fine-tune epoch, say) can take
+    longer than STALE_AFTER; without this the reaper would fail a job that is alive.
+    """
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(HEARTBEAT_EVERY_S):
+                Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
+                    heartbeat_at=timezone.now()
+                )
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    thread = threading.Thread(target=beat, name=f"job-{job.pk}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 class JobReporter:
