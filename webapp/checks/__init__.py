@@ -1,0 +1,1 @@
+"""Consistency checks: contrast pairs, self-consistency, transitivity, biases."""

@@ -1,0 +1,1 @@
+"""Review of flagged pairs: the queue, audited decisions, pair history, dashboards."""
