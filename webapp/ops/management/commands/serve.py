@@ -6,6 +6,7 @@ embedded default the embedded PostgreSQL and Redis stop with the last process th
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
@@ -87,6 +89,13 @@ class Command(BaseCommand):
         while not stopping and all(p.poll() is None for p in procs):
             time.sleep(0.3)
         self.stdout.write("Stopping...")
+        # uvicorn's and Celery's own children use the embedded servers too. This process stops
+        # those servers at exit only once every user has gone, so it must outlive them all:
+        # collect the whole tree before it starts to come down.
+        tree = [psutil.Process(p.pid) for p in procs if p.poll() is None]
+        for parent in list(tree):
+            with contextlib.suppress(psutil.NoSuchProcess):
+                tree.extend(parent.children(recursive=True))
         for p in procs:
             if p.poll() is None:
                 p.terminate()
@@ -97,4 +106,9 @@ class Command(BaseCommand):
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+        _, alive = psutil.wait_procs(tree, timeout=max(0.1, deadline - time.monotonic()))
+        for leftover in alive:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                leftover.kill()
+        psutil.wait_procs(alive, timeout=5)
         self.stdout.write("Stopped.")
