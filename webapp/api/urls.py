@@ -1,8 +1,8 @@
 from django.urls import path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView
-from rest_framework.authtoken.views import obtain_auth_token
 
 from webapp.api import errors, views
+from webapp.api.auth import TokenObtain
 
 
 class IdConverter:
@@ -23,7 +23,7 @@ app_name = "api"
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", views.docs, name="docs"),
-    path("auth/token/", obtain_auth_token, name="token"),
+    path("auth/token/", TokenObtain.as_view(), name="token"),
     path("projects/", views.project_list, name="projects"),
     path("projects/<id:project_id>/", views.project_detail, name="project"),
     path("projects/<id:project_id>/pairs/", views.pair_list, name="pairs"),
