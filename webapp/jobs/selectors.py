@@ -5,13 +5,20 @@ from typing import Any
 from django.db.models import QuerySet
 
 from webapp.jobs.models import Job
+from webapp.projects.models import Membership
 
 
 def jobs_visible_to(*, user: Any) -> QuerySet[Job]:
-    """Jobs of the projects the user belongs to (all jobs for a superuser)."""
+    """Jobs of the projects where the user reviews or administers (all, for a superuser).
+
+    Annotators see no jobs: imports, scoring runs and exports report on labels and flags that
+    blind labelling keeps from them."""
     if user.is_superuser:
         return Job.objects.all()
-    return Job.objects.filter(project__memberships__user=user)
+    return Job.objects.filter(
+        project__memberships__user=user,
+        project__memberships__role__in=[Membership.Role.REVIEWER, Membership.Role.ADMIN],
+    )
 
 
 def job_visible_to(*, user: Any, job_id: int) -> Job | None:
