@@ -414,6 +414,10 @@ def _register(
 
     root = models_root() / str(run.project_id)
     root.mkdir(parents=True, exist_ok=True)
+    # what an earlier attempt of this run left when its worker was killed (one attempt of a
+    # run runs at a time: its job is claimed)
+    for stale in root.glob(f".run{run.pk}-*"):
+        shutil.rmtree(stale, ignore_errors=True)
     work = Path(tempfile.mkdtemp(prefix=f".run{run.pk}-", dir=root))
     try:
         save_model(folder=work, result=result, manifest=manifest)
