@@ -41,3 +41,13 @@ urlpatterns = [
     path("exports/<id:snapshot_id>/files/<str:name>", views.export_download, name="download"),
     re_path(r"^.*$", errors.not_found),
 ]
+
+# --- training runs (before the catch-all, which stays last) -------------------------------------
+urlpatterns[-1:-1] = [
+    path(
+        "projects/<id:project_id>/training-runs/",
+        views.training_run_list,
+        name="training-runs",
+    ),
+    path("training-runs/<id:run_id>/", views.training_run_detail, name="training-run"),
+]

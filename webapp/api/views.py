@@ -453,3 +453,58 @@ def docs(request: HttpRequest) -> HttpResponse:
         if method in ("get", "post", "put", "patch", "delete")
     ]
     return render(request, "api/docs.html", {"operations": operations, "info": schema["info"]})
+
+
+# --- training runs ------------------------------------------------------------------------------
+
+from webapp.training.selectors import run_visible_to, runs_for_project  # noqa: E402
+from webapp.training.services import (  # noqa: E402
+    DEFAULT_DROP_FLAGS,
+    TrainingError,
+    TrainingOptions,
+    training_run_create,
+)
+
+
+@extend_schema(
+    operation_id="projects_training_runs_list",
+    responses={200: s.TrainingRunSerializer(many=True), **READ_ERRORS},
+    tags=["training"],
+)
+@extend_schema(
+    methods=["POST"],
+    operation_id="projects_training_runs_create",
+    request=s.TrainingRequestSerializer,
+    responses={202: s.TrainingRunSerializer, **ERRORS},
+    tags=["training"],
+)
+@api_view(["GET", "POST"])
+@parser_classes([JSONParser, FormParser, MultiPartParser])
+def training_run_list(request: Request, project_id: int) -> Response:
+    """GET: the project's latest 100 training runs (reviewers). POST: start one (admins); its
+    job's page shows the progress, the run's ``url`` its curves and metrics."""
+    if request.method == "GET":
+        project, _ = _project(request, project_id, Membership.Role.REVIEWER)
+        runs = runs_for_project(project=project).select_related("job")[:100]
+        return Response(s.TrainingRunSerializer(runs, many=True).data)
+    project, _ = _project(request, project_id, Membership.Role.ADMIN)
+    data = _valid(s.TrainingRequestSerializer, request.data)
+    data["drop_flag_kinds"] = list(data.get("drop_flag_kinds") or DEFAULT_DROP_FLAGS)
+    try:
+        run = training_run_create(
+            project=project, options=TrainingOptions(**data), created_by=request.user
+        )
+    except TrainingError as exc:
+        raise ValidationError({"non_field_errors": [str(exc)]}) from exc
+    return Response(s.TrainingRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(responses={200: s.TrainingRunSerializer, **READ_ERRORS}, tags=["training"])
+@api_view(["GET"])
+def training_run_detail(request: Request, run_id: int) -> Response:
+    """One training run: recipe, counts, curves, held-out metrics and its registered model."""
+    run = run_visible_to(user=request.user, run_id=run_id)
+    if run is None:
+        raise NotFound("No such training run")
+    _project(request, run.project_id, Membership.Role.REVIEWER)
+    return Response(s.TrainingRunSerializer(run).data)

@@ -232,7 +232,19 @@ def _outside_members(pairs: _Pairs, options: ScoringOptions) -> list[tuple[str, 
     from workers import rm
 
     members: list[tuple[str, np.ndarray]] = []
+    from workers.rm.saved import is_head_model, score_head_model
+
     for path in options.reward_models:
+        if is_head_model(path):  # a reward head from the training registry
+            margins = score_head_model(
+                folder=path,
+                prompts=pairs.prompts,
+                chosen=pairs.chosen,
+                rejected=pairs.rejected,
+                cache=rm.EmbeddingCache(Path(settings.EMBEDDING_CACHE_DIR)),
+            )
+            members.append((f"rm:{path}", np.asarray(margins)))
+            continue
         margins = rm.score_with_sequence_classifier(
             model_path=path, prompts=pairs.prompts, chosen=pairs.chosen, rejected=pairs.rejected
         )

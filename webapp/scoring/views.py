@@ -29,6 +29,23 @@ def run_start(request: HttpRequest, project_id: int) -> HttpResponse:
     except ValueError:
         messages.error(request, "Models and folds must be whole numbers.")
         return redirect("projects:detail", project_id=project.pk)
+    if request.POST.get("registered_model"):
+        # a model from the training registry votes, or encodes, in this run
+        from webapp.training.selectors import registered_model_for_project
+
+        try:
+            model = registered_model_for_project(
+                project=project, model_id=int(request.POST["registered_model"])
+            )
+        except ValueError:
+            model = None
+        if model is None:
+            messages.error(request, "No such registered model in this project.")
+            return redirect("projects:detail", project_id=project.pk)
+        if request.POST.get("registered_as") == "encoder" and model.kind == "finetune":
+            options.encoder = model.path
+        else:
+            options.reward_models = [model.path]
     if options.mode not in ScoringRun.Mode.values:
         messages.error(request, f"Unknown scoring mode {options.mode!r}.")
         return redirect("projects:detail", project_id=project.pk)

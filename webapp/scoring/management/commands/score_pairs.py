@@ -30,12 +30,24 @@ class Command(BaseCommand):
         parser.add_argument(
             "--score-column", action="append", default=[], help="an imported margin column"
         )
+        parser.add_argument(
+            "--registered-model", type=int, action="append", default=[], metavar="VERSION",
+            help="a model version of the project's training registry that votes too",
+        )  # fmt: skip
         parser.add_argument("--wait", action="store_true", help="wait and show progress")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         project = Project.objects.filter(name=opts["project"]).first()
         if project is None:
             raise CommandError(f"no project named {opts['project']!r}")
+        from webapp.training.models import RegisteredModel
+
+        registered = []
+        for version in opts["registered_model"]:
+            found = RegisteredModel.objects.filter(project=project, version=version).first()
+            if found is None:
+                raise CommandError(f"no registered model v{version} in {project.name!r}")
+            registered.append(found.path)
         options = ScoringOptions(
             mode=opts["mode"],
             n_models=opts["models"],
@@ -43,7 +55,7 @@ class Command(BaseCommand):
             encoder=opts["encoder"],
             epochs=opts["epochs"],
             seed=opts["seed"],
-            reward_models=opts["reward_model"],
+            reward_models=opts["reward_model"] + registered,
             score_columns=opts["score_column"],
         )
         run = scoring_run_create(project=project, options=options)

@@ -1,0 +1,454 @@
+"""Training runs: the held-out split, the cleaned targets, training, metrics and the registry.
+
+The model work is in workers/rm (recipes, training, evaluate, saved; no Django). This module
+moves data: labelled pairs out of PostgreSQL, per-epoch curves back as they come, and at the
+end one transaction that moves the finished model folder into place under its version number
+and marks the run complete. A model is written into a temporary folder beside the registry
+first, so a worker killed mid-run (or mid-write) leaves no version behind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib.metadata
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+import webapp
+from webapp.flags.models import Flag
+from webapp.jobs.services import JobCancelled, job_create
+from webapp.labelling.models import GoldAnswer
+from webapp.pairs.labels import effective_labels
+from webapp.projects.models import Project
+from webapp.scoring.models import PairScore, ScoringRun
+from webapp.scoring.services import _load_pairs
+from webapp.training.events import TrainingEpoch, publish_epoch
+from webapp.training.models import HeldOutPair, RegisteredModel, TrainingRun
+
+Progress = Callable[..., None]
+
+# Share of a project's labelled pairs held out, drawn once with this seed.
+HOLDOUT_SHARE = 0.2
+HOLDOUT_SEED = 0
+MIN_LABELLED = 10
+# Flags that "drop flagged" leaves out unless told otherwise.
+DEFAULT_DROP_FLAGS = ["likely_mislabelled", "degenerate", "duplicate_conflict"]
+# Per kind: (lr, batch size) when the options leave them unset.
+DEFAULTS = {"head": (3e-3, 256), "finetune": (2e-5, 8)}
+
+
+class TrainingError(ValueError):
+    """A training request that cannot run, with a message for the person who asked."""
+
+
+@dataclass
+class TrainingOptions:
+    kind: str = "head"  # head | finetune
+    # The scoring run whose mu the recipe reads and whose deciles split the held-out metrics;
+    # None = the project's latest complete run (if any).
+    scoring_run: int | None = None
+    # The recipe (workers/rm/recipes.py RecipeConfig).
+    drop_flagged: bool = False
+    drop_flag_kinds: list[str] = field(default_factory=lambda: list(DEFAULT_DROP_FLAGS))
+    drop_bottom_pct: float = 0.0
+    drop_top_pct: float = 0.0
+    flip_below: float | None = None
+    smoothing: float = 0.0
+    smooth_below: float | None = None
+    margin_lambda: float = 0.0
+    # Training (workers/rm/training.py TrainConfig); None = the kind's default.
+    epochs: int = 20
+    lr: float | None = None
+    batch_size: int | None = None
+    hidden: int = 0
+    center_rewards_coefficient: float | None = None
+    max_length: int = 256
+    model: str = ""  # encoder (head) or base model (finetune); "" = the bundled MiniLM
+    seed: int = 0
+
+    def recipe(self) -> Any:
+        from workers.rm.recipes import RecipeConfig
+
+        try:
+            return RecipeConfig(
+                drop_flagged=self.drop_flagged,
+                drop_bottom_pct=self.drop_bottom_pct,
+                drop_top_pct=self.drop_top_pct,
+                flip_below=self.flip_below,
+                smoothing=self.smoothing,
+                smooth_below=self.smooth_below,
+                margin_lambda=self.margin_lambda,
+            )
+        except ValueError as exc:
+            raise TrainingError(str(exc)) from exc
+
+    def train_config(self) -> Any:
+        from workers.rm.training import TrainConfig
+
+        if self.kind not in TrainingRun.Kind.values:
+            raise TrainingError(f"unknown model kind {self.kind!r}; expected head or finetune")
+        lr, batch_size = DEFAULTS[self.kind]
+        config = TrainConfig(
+            kind=self.kind,  # type: ignore[arg-type]
+            max_length=self.max_length,
+            hidden=self.hidden,
+            epochs=self.epochs,
+            batch_size=self.batch_size or batch_size,
+            lr=self.lr if self.lr is not None else lr,
+            weight_decay=1e-2 if self.kind == "head" else 0.0,
+            center_rewards_coefficient=self.center_rewards_coefficient,
+            seed=self.seed,
+            device="cpu" if self.kind == "head" else "auto",
+            threads=1 if self.kind == "head" else 0,
+        )
+        if self.model:
+            config = dataclasses.replace(config, model=self.model)
+        if config.epochs < 1 or config.batch_size < 1 or config.lr <= 0:
+            raise TrainingError("epochs, batch size and learning rate must be positive")
+        return config
+
+
+def models_root() -> Path:
+    return Path(settings.MEDIA_ROOT) / "models"
+
+
+def holdout_ensure(*, project: Project) -> int:
+    """Draw the project's held-out split if it has none (once, ever); its size.
+
+    HOLDOUT_SHARE of the pairs with an A/B effective label, at random with a fixed seed. The
+    project row is locked, so two first runs started at once draw it once."""
+    with transaction.atomic():
+        Project.objects.select_for_update().get(pk=project.pk)
+        existing = HeldOutPair.objects.filter(project=project).count()
+        if existing:
+            return existing
+        labels = effective_labels(project=project)
+        labelled = sorted(pid for pid, eff in labels.items() if eff.label in ("a", "b"))
+        if len(labelled) < MIN_LABELLED:
+            raise TrainingError(
+                f"only {len(labelled)} pairs have an A/B label; training needs {MIN_LABELLED}"
+            )
+        size = max(1, round(HOLDOUT_SHARE * len(labelled)))
+        rng = np.random.default_rng(HOLDOUT_SEED)
+        chosen = np.sort(rng.choice(np.asarray(labelled), size=size, replace=False))
+        HeldOutPair.objects.bulk_create(
+            [HeldOutPair(pair_id=int(pid), project=project) for pid in chosen], batch_size=5000
+        )
+        return size
+
+
+def training_run_create(
+    *, project: Project, options: TrainingOptions, created_by: Any = None
+) -> TrainingRun:
+    """Check the options, fix the held-out split, store a queued run and enqueue its job
+    (on the `gpu` queue for a fine-tune). Raises TrainingError for a bad request."""
+    recipe = options.recipe()
+    options.train_config()
+    unknown = set(options.drop_flag_kinds) - set(Flag.Kind.values)
+    if unknown:
+        raise TrainingError(f"unknown flag kinds {sorted(unknown)}")
+    scoring_run = None
+    if options.scoring_run is not None:
+        scoring_run = ScoringRun.objects.filter(
+            pk=options.scoring_run, project=project, complete=True
+        ).first()
+        if scoring_run is None:
+            raise TrainingError(f"no complete scoring run {options.scoring_run} in this project")
+    else:  # the latest, also for recipes that read no mu: its deciles split the metrics
+        scoring_run = (
+            ScoringRun.objects.filter(project=project, complete=True).order_by("-id").first()
+        )
+    if recipe.needs_strength and scoring_run is None:
+        raise TrainingError(f"recipe {recipe.name()!r} needs mu: score the pairs first")
+    holdout_ensure(project=project)
+    options = dataclasses.replace(
+        options, scoring_run=scoring_run.pk if scoring_run is not None else None
+    )
+    queue = "gpu" if options.kind == TrainingRun.Kind.FINETUNE else "default"
+    with transaction.atomic():
+        job = job_create(
+            kind="train",
+            project=project,
+            params=asdict(options),
+            created_by=created_by,
+            queue=queue,
+        )
+        return TrainingRun.objects.create(
+            project=project,
+            job=job,
+            kind=options.kind,
+            scoring_run=scoring_run,
+            name=recipe.name(),
+            config={"options": asdict(options)},
+            created_by=created_by,
+        )
+
+
+def _strength(run: TrainingRun, ids: list[int], labels: list[str]) -> tuple[Any, Any]:
+    """(N,) mu of each pair, oriented to its label now (NaN where not scored), and (N,) decile
+    (-1 where not scored), from the run's scoring run."""
+    n = len(ids)
+    mu = np.full(n, np.nan)
+    decile = np.full(n, -1, dtype=np.int64)
+    if run.scoring_run_id is None:
+        return mu, decile
+    where = {pid: i for i, pid in enumerate(ids)}
+    rows = PairScore.objects.filter(run_id=run.scoring_run_id).values_list(
+        "pair_id", "mu", "label_scored", "decile"
+    )
+    for pair_id, value, label_scored, dec in rows.iterator(chunk_size=10000):
+        i = where.get(pair_id)
+        if i is None:
+            continue
+        # the label may have changed since scoring (votes, review): mu follows the label now
+        same = label_scored == labels[i]
+        mu[i] = value if same else -value
+        decile[i] = dec if same else 9 - dec
+    return mu, decile
+
+
+def _flagged(run: TrainingRun, ids: list[int], kinds: list[str]) -> Any:
+    """(N,) True for pairs with a flag of `kinds`: from the run's scoring run, or from checks
+    and people (flags without a scoring run)."""
+    flags = Flag.objects.filter(project_id=run.project_id, kind__in=kinds)
+    if run.scoring_run_id is not None:
+        from django.db.models import Q
+
+        flags = flags.filter(Q(scoring_run_id=run.scoring_run_id) | Q(scoring_run__isnull=True))
+    else:
+        flags = flags.filter(scoring_run__isnull=True)
+    flagged_ids = set(flags.values_list("pair_id", flat=True))
+    return np.array([pid in flagged_ids for pid in ids], dtype=bool)
+
+
+def _versions() -> dict[str, str]:
+    names = ("torch", "transformers", "numpy", "scikit-learn", "safetensors")
+    return {"preflab": webapp.__version__} | {n: importlib.metadata.version(n) for n in names}
+
+
+def training_run_execute(
+    *, run: TrainingRun, progress: Progress, cancelled: Callable[[], bool]
+) -> TrainingRun:
+    """Train, evaluate on the held-out split, register the model. Raises JobCancelled."""
+    from workers import rm
+    from workers.rm.evaluate import evaluate
+    from workers.rm.recipes import apply_recipe
+
+    options = TrainingOptions(**run.config.get("options", {}))
+    recipe, train_config = options.recipe(), options.train_config()
+    pairs = _load_pairs(run.project)
+    ids = np.asarray(pairs.ids, dtype=np.int64)
+    held_ids = list(
+        HeldOutPair.objects.filter(project=run.project).values_list("pair_id", flat=True)
+    )
+    is_held = np.isin(ids, np.asarray(held_ids, dtype=np.int64))
+    train_rows, held_rows = np.flatnonzero(~is_held), np.flatnonzero(is_held)
+    if len(train_rows) < 2 or len(held_rows) < 1:
+        raise TrainingError(
+            f"{len(train_rows)} training and {len(held_rows)} held-out pairs have an A/B label"
+        )
+    mu, decile = _strength(run, pairs.ids, pairs.labels)
+    flagged = _flagged(run, pairs.ids, options.drop_flag_kinds) if recipe.drop_flagged else None
+    targets = apply_recipe(
+        recipe=recipe,
+        n_pairs=len(train_rows),
+        mu=mu[train_rows] if run.scoring_run_id is not None else None,
+        flagged=flagged[train_rows] if flagged is not None else None,
+    )
+    kept = train_rows[targets.keep]
+    if len(kept) < 2:
+        raise TrainingError(f"the recipe {recipe.name()!r} leaves {len(kept)} training pairs")
+    flip = targets.flipped[targets.keep]
+    margin, smoothing = targets.margin[targets.keep], targets.smoothing[targets.keep]
+    gold_ids = set(GoldAnswer.objects.filter(project=run.project).values_list("pair_id", flat=True))
+    counts = targets.counts() | {
+        "heldout": len(held_rows),
+        "gold_heldout": sum(int(pairs.ids[i]) in gold_ids for i in held_rows),
+    }
+    on_epoch = _epoch_recorder(run)
+
+    def step(done: int, total: int, message: str = "") -> None:
+        progress(done, total, message)
+
+    try:
+        if train_config.kind == "head":
+            encoder_config = rm.EncoderConfig(
+                model=train_config.model, max_length=options.max_length
+            )
+            encoder = rm.Encoder(encoder_config)
+            x_c, x_r = rm.embed_pairs(
+                prompts=pairs.prompts,
+                chosen=pairs.chosen,
+                rejected=pairs.rejected,
+                encoder=encoder,
+                cache=rm.EmbeddingCache(Path(settings.EMBEDDING_CACHE_DIR)),
+                features="context+response",
+                progress=step,
+                cancel=cancelled,
+            )
+            tc, tr = x_c[kept], x_r[kept]
+            from workers.rm.training import train_head
+
+            result = train_head(
+                x_chosen=np.where(flip[:, None], tr, tc),
+                x_rejected=np.where(flip[:, None], tc, tr),
+                margin=margin,
+                smoothing=smoothing,
+                heldout_chosen=x_c[held_rows],
+                heldout_rejected=x_r[held_rows],
+                config=train_config,
+                on_epoch=on_epoch,
+                progress=step,
+                cancel=cancelled,
+            )
+            manifest_extra = {
+                "encoder": encoder_config.to_dict(),
+                "encoder_fingerprint": encoder.fingerprint,
+                "features": "context+response",
+                "hidden": train_config.hidden,
+            }
+        else:
+            from workers.rm.training import finetune_reward_model
+
+            texts_c = rm.rm_texts(prompts=pairs.prompts, responses=pairs.chosen)
+            texts_r = rm.rm_texts(prompts=pairs.prompts, responses=pairs.rejected)
+            tc = [texts_c[i] for i in kept]
+            tr = [texts_r[i] for i in kept]
+            result = finetune_reward_model(
+                chosen_texts=[r if f else c for c, r, f in zip(tc, tr, flip, strict=True)],
+                rejected_texts=[c if f else r for c, r, f in zip(tc, tr, flip, strict=True)],
+                margin=margin,
+                smoothing=smoothing,
+                heldout_chosen=[texts_c[i] for i in held_rows],
+                heldout_rejected=[texts_r[i] for i in held_rows],
+                config=train_config,
+                on_epoch=on_epoch,
+                progress=step,
+                cancel=cancelled,
+            )
+            manifest_extra = {"base_model": train_config.model}
+    except rm.Cancelled as exc:
+        raise JobCancelled(str(exc)) from exc
+    gold = np.array([int(pairs.ids[i]) in gold_ids for i in held_rows], dtype=bool)
+    metrics = evaluate(margins=result.heldout_margins, decile=decile[held_rows], gold=gold)
+    config = {
+        "options": asdict(options),
+        "recipe": recipe.to_dict(),
+        "train": train_config.to_dict(),
+        "holdout": {"share": HOLDOUT_SHARE, "seed": HOLDOUT_SEED},
+    }
+    manifest = {
+        "kind": train_config.kind,
+        "project": run.project_id,
+        "training_run": run.pk,
+        "recipe": recipe.to_dict(),
+        "train": train_config.to_dict(),
+        "heldout_accuracy": metrics["accuracy"],
+        "max_length": options.max_length,
+        **manifest_extra,
+    }
+    progress(1, 1, "saving the model")
+    _register(run, result, manifest=manifest, metrics=metrics, counts=counts, config=config)
+    return run
+
+
+def _epoch_recorder(run: TrainingRun) -> Callable[[int, dict[str, float]], None]:
+    curves: dict[str, list[float]] = {}
+
+    def record(epoch: int, point: dict[str, float]) -> None:
+        for key, value in point.items():
+            curves.setdefault(key, []).append(float(value))
+        TrainingRun.objects.filter(pk=run.pk).update(curves=curves)
+        publish_epoch(
+            TrainingEpoch(
+                run_id=run.pk,
+                epoch=epoch,
+                train_loss=point["train_loss"],
+                train_accuracy=point["train_accuracy"],
+                heldout_loss=point["heldout_loss"],
+                heldout_accuracy=point["heldout_accuracy"],
+            )
+        )
+
+    return record
+
+
+def _file_entry(path: Path) -> dict[str, Any]:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return {"name": path.name, "bytes": path.stat().st_size, "sha256": digest.hexdigest()}
+
+
+def _next_version(project: Project, root: Path) -> int:
+    """One above both the registry's and the folders' highest: a folder left by a commit that
+    failed after its rename is never reused."""
+    last = RegisteredModel.objects.filter(project=project).aggregate(v=Max("version"))["v"] or 0
+    on_disk = [int(p.name[1:]) for p in root.glob("v*") if p.name[1:].isdigit()]
+    return max([last, *on_disk]) + 1
+
+
+def _register(
+    run: TrainingRun,
+    result: Any,
+    *,
+    manifest: dict[str, Any],
+    metrics: dict[str, Any],
+    counts: dict[str, Any],
+    config: dict[str, Any],
+) -> RegisteredModel:
+    from workers.rm.saved import save_model
+
+    root = models_root() / str(run.project_id)
+    root.mkdir(parents=True, exist_ok=True)
+    # what an earlier attempt of this run left when its worker was killed (one attempt of a
+    # run runs at a time: its job is claimed)
+    for stale in root.glob(f".run{run.pk}-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    work = Path(tempfile.mkdtemp(prefix=f".run{run.pk}-", dir=root))
+    try:
+        save_model(folder=work, result=result, manifest=manifest)
+        files = [_file_entry(p) for p in sorted(work.iterdir()) if p.is_file()]
+        with transaction.atomic():
+            # one registration per project at a time: versions never clash
+            project = Project.objects.select_for_update().get(pk=run.project_id)
+            locked = TrainingRun.objects.select_for_update().get(pk=run.pk)
+            if locked.complete:  # a retried task found the work done
+                return RegisteredModel.objects.get(run=run)
+            version = _next_version(project, root)
+            final = root / f"v{version}"
+            os.rename(work, final)
+            try:
+                model = RegisteredModel.objects.create(
+                    project=project,
+                    run=run,
+                    version=version,
+                    kind=run.kind,
+                    path=str(final),
+                    files=files,
+                )
+                now = timezone.now()
+                run.metrics, run.counts, run.config = metrics, counts, config
+                run.curves = {k: [float(x) for x in v] for k, v in result.curves.items()}
+                run.versions = _versions()
+                run.complete, run.finished_at = True, now
+                run.save()
+            except BaseException:
+                os.rename(final, work)
+                raise
+        return model
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # gone already once renamed into place

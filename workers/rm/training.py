@@ -1,0 +1,315 @@
+"""Train one reward model on cleaned targets: a head on frozen embeddings, or a full fine-tune.
+
+The loss is TRL's RewardTrainer loss, with label smoothing and a per-pair margin:
+
+    d    = r(chosen) - r(rejected) - m
+    loss = mean( -(1 - a) * logsigmoid(d) - a * logsigmoid(-d) )
+           + center_rewards_coefficient * mean((r(chosen) + r(rejected)) ** 2)
+
+With a = 0 and m = 0 it is exactly TRL's -logsigmoid(r_c - r_r) (trl/trainer/reward_trainer.py,
+compute_loss), and the last term is TRL's optional reward centring. Flipped pairs come in with
+chosen and rejected swapped; dropped pairs do not come in (see recipes.apply_recipe).
+
+After every epoch the held-out pairs are scored, so that the curves show held-out loss and
+accuracy too; the held-out pairs never reach the optimiser.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from workers.rm.config import default_encoder_path
+from workers.rm.device import pad_batch, resolve_device, resolve_dtype, torch_threads
+from workers.rm.heads import RewardHeads
+from workers.rm.progress import CancelCheck, StepProgress, raise_if_cancelled
+
+ModelKind = Literal["head", "finetune"]
+# (epoch, metrics) after each epoch: train_loss, train_accuracy, heldout_loss, heldout_accuracy.
+EpochCallback = Callable[[int, dict[str, float]], None]
+
+
+def _default_model() -> str:
+    return str(default_encoder_path())
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One reward model trained on a project's (cleaned) training pairs."""
+
+    # "head": a reward head on frozen encoder embeddings (CPU, cached embeddings);
+    # "finetune": the whole transformer with a one-output classification head (GPU queue).
+    kind: ModelKind = "head"
+    # Encoder (head) or base model (finetune): a Hugging Face folder or hub name.
+    model: str = field(default_factory=_default_model)
+    # Tokens per (prompt, response) text, cut from the left.
+    max_length: int = 256
+    # Hidden units of the head's one ReLU layer; 0 = linear head (head kind only).
+    hidden: int = 0
+    epochs: int = 20
+    # Pairs per optimiser step.
+    batch_size: int = 256
+    lr: float = 3e-3
+    weight_decay: float = 1e-2
+    # TRL's center_rewards_coefficient: pulls r(chosen) + r(rejected) towards 0; None = off.
+    center_rewards_coefficient: float | None = None
+    seed: int = 0
+    # "auto": cuda > mps > cpu for finetune; heads train on cpu unless told otherwise.
+    device: str = "cpu"
+    # torch threads while training (0 = leave as is); see EnsembleConfig.threads.
+    threads: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def reward_loss(
+    *,
+    r_chosen: torch.Tensor,
+    r_rejected: torch.Tensor,
+    margin: torch.Tensor | float = 0.0,
+    smoothing: torch.Tensor | float = 0.0,
+    center_rewards_coefficient: float | None = None,
+) -> torch.Tensor:
+    """Mean loss over a batch of pairs (see the module docstring); all tensors (B,)."""
+    d = r_chosen - r_rejected - margin
+    per_pair = -(1.0 - smoothing) * F.logsigmoid(d) - smoothing * F.logsigmoid(-d)
+    loss = per_pair.mean()
+    if center_rewards_coefficient is not None:
+        loss = loss + center_rewards_coefficient * torch.mean((r_chosen + r_rejected) ** 2)
+    return loss
+
+
+@dataclass
+class TrainResult:
+    """What training leaves: the model's weights, its held-out margins and its curves."""
+
+    state: dict[str, torch.Tensor]  # head weights (head kind); empty for finetune
+    heldout_margins: np.ndarray  # (N_heldout,) r(chosen) - r(rejected) of the final model
+    curves: dict[str, list[float]]  # per epoch: train_loss, train_accuracy, heldout_*
+    model: Any = None  # the fine-tuned transformer (finetune kind)
+    tokenizer: Any = None
+
+
+def _accuracy(margins: torch.Tensor) -> float:
+    """Share of pairs whose chosen response gets the higher reward; a tie counts half."""
+    if margins.numel() == 0:
+        return float("nan")
+    return float(((margins > 0).float() + 0.5 * (margins == 0).float()).mean())
+
+
+def train_head(
+    *,
+    x_chosen: np.ndarray,
+    x_rejected: np.ndarray,
+    margin: np.ndarray,
+    smoothing: np.ndarray,
+    heldout_chosen: np.ndarray,
+    heldout_rejected: np.ndarray,
+    config: TrainConfig,
+    on_epoch: EpochCallback | None = None,
+    progress: StepProgress | None = None,
+    cancel: CancelCheck | None = None,
+) -> TrainResult:
+    """One reward head on (N, D) embeddings of the training pairs as they are to be trained
+    (flips already applied), scored on the (N_h, D) held-out pairs after every epoch."""
+    if x_chosen.shape != x_rejected.shape or x_chosen.ndim != 2 or len(x_chosen) == 0:
+        raise ValueError(f"training embeddings must be (N, D), got {x_chosen.shape}")
+    n_pairs, dim = x_chosen.shape
+    device = resolve_device(config.device)
+    xc = torch.as_tensor(x_chosen, dtype=torch.float32, device=device)
+    xr = torch.as_tensor(x_rejected, dtype=torch.float32, device=device)
+    m = torch.as_tensor(margin, dtype=torch.float32, device=device)
+    a = torch.as_tensor(smoothing, dtype=torch.float32, device=device)
+    hc = torch.as_tensor(heldout_chosen, dtype=torch.float32, device=device)
+    hr = torch.as_tensor(heldout_rejected, dtype=torch.float32, device=device)
+    head = RewardHeads(dim=dim, hidden=config.hidden, seeds=[config.seed]).to(device)
+    optimizer = torch.optim.AdamW(head.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    generator = torch.Generator().manual_seed(config.seed)
+    batch_size = min(config.batch_size, n_pairs)
+    total = config.epochs * math.ceil(n_pairs / batch_size)
+    curves: dict[str, list[float]] = {
+        k: [] for k in ("train_loss", "train_accuracy", "heldout_loss", "heldout_accuracy")
+    }
+    step = 0
+    with torch_threads(config.threads):
+        for epoch in range(config.epochs):
+            loss_sum = 0.0
+            for rows in torch.randperm(n_pairs, generator=generator).split(batch_size):
+                loss = reward_loss(
+                    r_chosen=head(xc[rows])[:, 0],
+                    r_rejected=head(xr[rows])[:, 0],
+                    margin=m[rows],
+                    smoothing=a[rows],
+                    center_rewards_coefficient=config.center_rewards_coefficient,
+                )
+                loss.backward()
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+                loss_sum += float(loss.detach()) * len(rows)
+                step += 1
+                raise_if_cancelled(cancel)
+                if progress is not None:
+                    progress(step, total, f"epoch {epoch + 1}/{config.epochs}")
+            with torch.inference_mode():
+                train_margins = head(xc)[:, 0] - head(xr)[:, 0]
+                held = head(hc)[:, 0] - head(hr)[:, 0] if len(hc) else torch.zeros(0)
+            point = {
+                "train_loss": loss_sum / n_pairs,
+                "train_accuracy": _accuracy(train_margins),
+                "heldout_loss": float(-F.logsigmoid(held).mean()) if len(held) else math.nan,
+                "heldout_accuracy": _accuracy(held),
+            }
+            for key, value in point.items():
+                curves[key].append(value)
+            if on_epoch is not None:
+                on_epoch(epoch, point)
+    state = {k: v.detach().cpu().contiguous() for k, v in head.state_dict().items()}
+    return TrainResult(state=state, heldout_margins=held.cpu().numpy(), curves=curves)
+
+
+def head_margins(
+    *, state: dict[str, torch.Tensor], hidden: int, x_chosen: np.ndarray, x_rejected: np.ndarray
+) -> np.ndarray:
+    """(N,) margins of a saved head on (N, D) embeddings."""
+    dim = int(x_chosen.shape[1])
+    head = RewardHeads(dim=dim, hidden=hidden, seeds=[0])
+    head.load_state_dict(state)
+    with torch.inference_mode():
+        xc = torch.as_tensor(x_chosen, dtype=torch.float32)
+        xr = torch.as_tensor(x_rejected, dtype=torch.float32)
+        return (head(xc)[:, 0] - head(xr)[:, 0]).numpy().astype(np.float32)
+
+
+def finetune_reward_model(
+    *,
+    chosen_texts: Sequence[str],
+    rejected_texts: Sequence[str],
+    margin: np.ndarray,
+    smoothing: np.ndarray,
+    heldout_chosen: Sequence[str],
+    heldout_rejected: Sequence[str],
+    config: TrainConfig,
+    on_epoch: EpochCallback | None = None,
+    progress: StepProgress | None = None,
+    cancel: CancelCheck | None = None,
+) -> TrainResult:
+    """A full sequence-classification reward model (one output) trained on the texts of the
+    training pairs (flips applied), with the same loss as the heads."""
+    from transformers import AutoModelForSequenceClassification
+
+    from workers.rm.members import prepare_tokenizer, reward_scores
+    from workers.rm.text import tokenize_left
+
+    torch.manual_seed(config.seed)
+    device = resolve_device(config.device)
+    autocast_dtype = (
+        torch.bfloat16 if resolve_dtype("auto", device=device) == torch.bfloat16 else None
+    )
+    tokenizer = prepare_tokenizer(config.model)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        config.model, num_labels=1, dtype=torch.float32
+    )
+    model.config.pad_token_id = tokenizer.pad_token_id
+    model.to(device)
+
+    def ids(texts: Sequence[str]) -> list[list[int]]:
+        return tokenize_left(tokenizer=tokenizer, texts=texts, max_length=config.max_length)
+
+    ids_c, ids_r = ids(chosen_texts), ids(rejected_texts)
+    held_c, held_r = ids(heldout_chosen), ids(heldout_rejected)
+    n_pairs = len(ids_c)
+    m = torch.as_tensor(margin, dtype=torch.float32, device=device)
+    a = torch.as_tensor(smoothing, dtype=torch.float32, device=device)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    )
+    generator = torch.Generator().manual_seed(config.seed)
+    batch_size = min(config.batch_size, n_pairs)
+    total = config.epochs * math.ceil(n_pairs / batch_size)
+    curves: dict[str, list[float]] = {
+        k: [] for k in ("train_loss", "train_accuracy", "heldout_loss", "heldout_accuracy")
+    }
+    step = 0
+    held = np.zeros(0, dtype=np.float32)
+    with torch_threads(config.threads if device.type == "cpu" else 0):
+        for epoch in range(config.epochs):
+            model.train()
+            loss_sum, right = 0.0, 0.0
+            for rows in torch.randperm(n_pairs, generator=generator).split(batch_size):
+                batch = rows.tolist()
+                input_ids, mask = pad_batch(
+                    [ids_c[i] for i in batch] + [ids_r[i] for i in batch],
+                    pad_id=tokenizer.pad_token_id,
+                    device=device,
+                )
+                autocast = (
+                    torch.autocast(device_type=device.type, dtype=autocast_dtype)
+                    if autocast_dtype is not None
+                    else nullcontext()
+                )
+                with autocast:
+                    rewards = model(input_ids=input_ids, attention_mask=mask).logits[:, 0].float()
+                r_c, r_r = rewards[: len(batch)], rewards[len(batch) :]
+                loss = reward_loss(
+                    r_chosen=r_c,
+                    r_rejected=r_r,
+                    margin=m[rows.to(device)],
+                    smoothing=a[rows.to(device)],
+                    center_rewards_coefficient=config.center_rewards_coefficient,
+                )
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+                loss_sum += float(loss.detach()) * len(batch)
+                right += _accuracy((r_c - r_r).detach()) * len(batch)
+                step += 1
+                raise_if_cancelled(cancel)
+                if progress is not None:
+                    progress(step, total, f"fine-tune epoch {epoch + 1}/{config.epochs}")
+            held = _text_margins(model, held_c, held_r, tokenizer, device, reward_scores, cancel)
+            held_t = torch.as_tensor(held)
+            point = {
+                "train_loss": loss_sum / n_pairs,
+                "train_accuracy": right / n_pairs,  # running, on the batches as trained
+                "heldout_loss": float(-F.logsigmoid(held_t).mean()) if len(held) else math.nan,
+                "heldout_accuracy": _accuracy(held_t),
+            }
+            for key, value in point.items():
+                curves[key].append(value)
+            if on_epoch is not None:
+                on_epoch(epoch, point)
+    model.eval()
+    return TrainResult(
+        state={}, heldout_margins=held, curves=curves, model=model.cpu(), tokenizer=tokenizer
+    )
+
+
+def _text_margins(
+    model: Any,
+    ids_c: list[list[int]],
+    ids_r: list[list[int]],
+    tokenizer: Any,
+    device: torch.device,
+    reward_scores: Any,
+    cancel: CancelCheck | None,
+) -> np.ndarray:
+    if not ids_c:
+        return np.zeros(0, dtype=np.float32)
+    rewards = reward_scores(
+        model=model,
+        ids=ids_c + ids_r,
+        pad_id=tokenizer.pad_token_id,
+        batch_size=32,
+        device=device,
+        cancel=cancel,
+    )
+    return np.asarray(rewards[: len(ids_c)] - rewards[len(ids_c) :], dtype=np.float32)
