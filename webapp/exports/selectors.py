@@ -55,8 +55,8 @@ CHUNK_IDS = 100_000
 # Several streams take smaller id ranges, so one range's rows fit in what a stream may buffer.
 # None: settings.EXPORT_STREAMS.
 STREAMS: int | None = None
-STREAM_BUFFER_BYTES = 64 * 1024 * 1024
-PARALLEL_CHUNK_IDS = 20_000
+STREAM_BUFFER_BYTES = 24 * 1024 * 1024
+PARALLEL_CHUNK_IDS = 10_000
 # Memory for one statement's sorts and hashes (the server's default, 4 MB, spills to disk).
 WORK_MEM = "64MB"
 
