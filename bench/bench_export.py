@@ -14,8 +14,9 @@ Each export runs as ``manage.py export_dataset`` in its own process, exactly as 
 its peak RSS is the kernel's maximum resident set size for that process (``os.wait4``).
 Figures: export.<fmt>_rows_per_s (rows over the command's own export time, start-up
 excluded), export.<fmt>_seconds, export.<fmt>_wall_seconds (start-up included),
-export.<fmt>_peak_rss_mb, export.<fmt>_mb (file sizes), export.rows, export.fill_seconds.
-BENCH_EXPORT_PAIRS=100000 makes a quick run.
+export.<fmt>_peak_rss_mb, export.<fmt>_mb (file sizes), export.rows, export.fill_seconds,
+export.streams (the EXPORT_STREAMS the exports ran with: rows are built on that many database
+connections at once). BENCH_EXPORT_PAIRS=100000 makes a quick run.
 """
 
 from __future__ import annotations
@@ -200,6 +201,9 @@ def run(figures: Figures) -> None:
 
         exported = Pair.objects.filter(imported_label__in=["a", "b"]).count()
         figures("rows", exported, "rows")
+        from django.conf import settings
+
+        figures("streams", settings.EXPORT_STREAMS, "connections")  # the commands inherit it
         work = Path(tempfile.mkdtemp(prefix="preflab-bench-export-"))
         try:
             for fmt in FORMATS:

@@ -184,6 +184,8 @@ STATICFILES_DIRS = [
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = PREFLAB_HOME / "files"
 UPLOAD_DIR = MEDIA_ROOT / "uploads"
+# Database connections that build an export's rows at once (each runs on one server core).
+EXPORT_STREAMS = envint("EXPORT_STREAMS", min(4, os.cpu_count() or 1))
 EMBEDDING_CACHE_DIR = Path(os.environ.get("EMBEDDING_CACHE_DIR", PREFLAB_HOME / "embeddings"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

@@ -116,9 +116,12 @@ def export_dataset(job_id: int) -> None:
 
 @app.task(name="preflab.reap_stale_jobs", ignore_result=True)
 def reap_stale_jobs() -> int:
+    from webapp.exports.services import exports_reap
     from webapp.jobs.services import jobs_reap_stale
 
-    return jobs_reap_stale()
+    reaped = jobs_reap_stale()
+    exports_reap()  # the snapshots of reaped export jobs, and their work folders
+    return reaped
 
 
 @app.task(name="preflab.train_rm", acks_late=True)

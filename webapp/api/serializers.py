@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -12,6 +13,7 @@ from webapp.imports.formats import FORMATS
 from webapp.jobs.models import Job
 from webapp.pairs.models import Pair
 from webapp.projects.models import Membership
+from webapp.scoring.models import ScoringRun
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -343,3 +345,89 @@ class TrainingRequestSerializer(serializers.Serializer):
     epochs = serializers.IntegerField(default=20, min_value=1, max_value=1000)
     hidden = serializers.IntegerField(default=0, min_value=0, max_value=4096)
     seed = serializers.IntegerField(default=0, min_value=0)
+
+
+# --- scores, flags and scoring runs ---------------------------------------------------------
+
+
+class ScoringRunSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    project = serializers.IntegerField(source="project_id")
+    mode = serializers.CharField()
+    complete = serializers.BooleanField()
+    n_pairs = serializers.IntegerField()
+    member_names = serializers.ListField(child=serializers.CharField())
+    summary = serializers.DictField()
+    job = serializers.IntegerField(source="job_id", allow_null=True)
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class ScoringRunRequestSerializer(serializers.Serializer):
+    """The options of the project page's scoring form."""
+
+    mode = serializers.ChoiceField(choices=ScoringRun.Mode.choices, default=ScoringRun.Mode.OOF)
+    n_models = serializers.IntegerField(default=8, min_value=1, max_value=32)
+    n_folds = serializers.IntegerField(default=5, min_value=2, max_value=20)
+
+
+class ScoringRunStartedSerializer(serializers.Serializer):
+    scoring_run = ScoringRunSerializer()
+    job = JobSerializer()
+
+
+class PairScoreSerializer(serializers.Serializer):
+    pair = serializers.IntegerField(source="pair_id")
+    label_scored = serializers.CharField(help_text="The label the run scored as chosen.")
+    label_source = serializers.CharField()
+    mu = serializers.FloatField(help_text="Ensemble mean of r(chosen) - r(rejected).")
+    sigma = serializers.FloatField(help_text="Spread of that margin across the models.")
+    p_label = serializers.FloatField()
+    margins = serializers.ListField(child=serializers.FloatField(), help_text="One per model.")
+    decile = serializers.IntegerField()
+
+
+class ScoreFilterSerializer(serializers.Serializer):
+    decile = serializers.IntegerField(required=False, min_value=0, max_value=9)
+    cursor = serializers.CharField(required=False)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=500)
+
+
+class PairScorePageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = PairScoreSerializer(many=True)
+
+
+class FlagSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    pair = serializers.IntegerField(source="pair_id")
+    kind = serializers.CharField()
+    severity = serializers.IntegerField()
+    source = serializers.CharField()  # type: ignore[assignment]
+    scoring_run = serializers.IntegerField(source="scoring_run_id", allow_null=True)
+    details = serializers.DictField()
+    created_at = serializers.DateTimeField()
+
+
+class FlagFilterSerializer(serializers.Serializer):
+    kind = serializers.CharField(required=False, max_length=40, help_text="e.g. `ambiguous`.")
+    run = serializers.CharField(
+        required=False,
+        max_length=18,
+        help_text="A scoring run's id, or `none` for flags tied to no run (checks, people).",
+    )
+    pair = serializers.IntegerField(required=False, min_value=1, max_value=10**18 - 1)
+    cursor = serializers.CharField(required=False)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=500)
+
+    def validate_run(self, value: str) -> str:
+        if value != "none" and not re.fullmatch("[0-9]+", value):
+            raise serializers.ValidationError("a scoring run's id, or `none`")
+        return value
+
+
+class FlagPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = FlagSerializer(many=True)

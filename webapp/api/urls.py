@@ -39,11 +39,10 @@ urlpatterns = [
     path("projects/<id:project_id>/exports/", views.export_list, name="exports"),
     path("exports/<id:snapshot_id>/", views.export_detail, name="export"),
     path("exports/<id:snapshot_id>/files/<str:name>", views.export_download, name="download"),
-    re_path(r"^.*$", errors.not_found),
 ]
 
-# --- training runs (before the catch-all, which stays last) -------------------------------------
-urlpatterns[-1:-1] = [
+# --- training runs ------------------------------------------------------------------------------
+urlpatterns += [
     path(
         "projects/<id:project_id>/training-runs/",
         views.training_run_list,
@@ -51,3 +50,13 @@ urlpatterns[-1:-1] = [
     ),
     path("training-runs/<id:run_id>/", views.training_run_detail, name="training-run"),
 ]
+# --- scores, flags and scoring runs ---------------------------------------------------------
+urlpatterns += [
+    path("projects/<id:project_id>/scoring-runs/", views.scoring_run_list, name="scoring-runs"),
+    path("scoring-runs/<id:run_id>/", views.scoring_run_detail, name="scoring-run"),
+    path("scoring-runs/<id:run_id>/scores/", views.score_list, name="scores"),
+    path("projects/<id:project_id>/flags/", views.flag_list, name="flags"),
+]
+
+# Keep this last (sections above it): any other /api/ address is a JSON 404.
+urlpatterns.append(re_path(r"^.*$", errors.not_found))

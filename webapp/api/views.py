@@ -33,6 +33,7 @@ from webapp.exports.selectors import ExportError, ExportSpec, snapshot_for_user
 from webapp.exports.selectors import snapshots_for_project as _snapshots
 from webapp.exports.services import export_create
 from webapp.exports.views import snapshot_file_response
+from webapp.flags.selectors import flags_for_project
 from webapp.imports.forms import UploadForm
 from webapp.imports.models import ImportBatch
 from webapp.imports.services import import_upload_start
@@ -46,6 +47,9 @@ from webapp.pairs.models import Pair
 from webapp.pairs.selectors import pair_counts
 from webapp.projects.models import Membership, Project
 from webapp.projects.selectors import project_for_user, projects_for_user
+from webapp.scoring.models import ScoringRun
+from webapp.scoring.selectors import scores_for_run, scoring_runs_for_project
+from webapp.scoring.services import ScoringOptions, scoring_run_create
 
 ERRORS = {
     400: OpenApiResponse(s.ErrorSerializer, description="The request is not valid."),
@@ -508,3 +512,111 @@ def training_run_detail(request: Request, run_id: int) -> Response:
         raise NotFound("No such training run")
     _project(request, run.project_id, Membership.Role.REVIEWER)
     return Response(s.TrainingRunSerializer(run).data)
+
+
+# --- scores, flags and scoring runs ---------------------------------------------------------
+# Scores and flags say which response the ensemble prefers: reviewers and admins only, so an
+# annotator labels blind (for them these are 404s, like someone else's project).
+
+
+class ScoreCursor(CursorPagination):
+    ordering = "pair_id"
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class FlagCursor(CursorPagination):
+    ordering = "id"
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+def _scoring_run(request: Request, run_id: int) -> ScoringRun:
+    run = ScoringRun.objects.filter(pk=run_id).first()
+    if run is None:
+        raise NotFound("No such scoring run")
+    _project(request, run.project_id, Membership.Role.REVIEWER)
+    return run
+
+
+@extend_schema(
+    methods=["GET"],
+    operation_id="projects_scoring_runs_list",
+    responses={200: s.ScoringRunSerializer(many=True), **READ_ERRORS},
+    tags=["scores"],
+)
+@extend_schema(
+    methods=["POST"],
+    request=s.ScoringRunRequestSerializer,
+    responses={202: s.ScoringRunStartedSerializer, **ERRORS},
+    tags=["scores"],
+)
+@api_view(["GET", "POST"])
+@parser_classes([JSONParser, FormParser, MultiPartParser])
+def scoring_run_list(request: Request, project_id: int) -> Response:
+    """GET: the project's scoring runs, newest first (reviewers and admins).
+    POST: start a scoring run, the same job as the project page's form (admins); follow the
+    job, then read the run's scores."""
+    if request.method == "GET":
+        project, _ = _project(request, project_id, Membership.Role.REVIEWER)
+        runs = scoring_runs_for_project(project=project)[:100]
+        return Response(s.ScoringRunSerializer(runs, many=True).data)
+    project, _ = _project(request, project_id, Membership.Role.ADMIN)
+    data = _valid(s.ScoringRunRequestSerializer, request.data)
+    options = ScoringOptions(mode=data["mode"], n_models=data["n_models"], n_folds=data["n_folds"])
+    run = scoring_run_create(project=project, options=options, created_by=request.user)
+    body = {"scoring_run": run, "job": run.job}
+    return Response(s.ScoringRunStartedSerializer(body).data, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(responses={200: s.ScoringRunSerializer, **READ_ERRORS}, tags=["scores"])
+@api_view(["GET"])
+def scoring_run_detail(request: Request, run_id: int) -> Response:
+    """A scoring run: its mode, members, whether it is complete, and its summary."""
+    return Response(s.ScoringRunSerializer(_scoring_run(request, run_id)).data)
+
+
+@extend_schema(
+    operation_id="scoring_runs_scores_list",
+    parameters=[s.ScoreFilterSerializer],
+    responses={200: s.PairScorePageSerializer, **ERRORS},
+    tags=["scores"],
+)
+@api_view(["GET"])
+def score_list(request: Request, run_id: int) -> Response:
+    """A run's per-pair scores in pair id order, a page at a time (follow ``next``): mu, sigma,
+    each model's margin and the decile of mu (reviewers and admins)."""
+    run = _scoring_run(request, run_id)
+    filters = _valid(s.ScoreFilterSerializer, request.query_params)
+    scores = scores_for_run(run=run, decile=filters.get("decile"))
+    paginator = ScoreCursor()
+    page = paginator.paginate_queryset(scores, request) or []
+    return paginator.get_paginated_response(s.PairScoreSerializer(page, many=True).data)
+
+
+@extend_schema(
+    operation_id="projects_flags_list",
+    parameters=[s.FlagFilterSerializer],
+    responses={200: s.FlagPageSerializer, **ERRORS},
+    tags=["flags"],
+)
+@api_view(["GET"])
+def flag_list(request: Request, project_id: int) -> Response:
+    """The project's flags in id order, a page at a time (follow ``next``), filtered by kind,
+    by the scoring run that raised them (``run=none``: checks and people) and by pair
+    (reviewers and admins)."""
+    project, _ = _project(request, project_id, Membership.Role.REVIEWER)
+    filters = _valid(s.FlagFilterSerializer, request.query_params)
+    run = filters.get("run")
+    flags = flags_for_project(
+        project=project,
+        kind=filters.get("kind"),
+        scoring_run_id=int(run) if run and run != "none" else None,
+        without_run=run == "none",
+        pair_id=filters.get("pair"),
+    )
+    paginator = FlagCursor()
+    page = paginator.paginate_queryset(flags, request) or []
+    return paginator.get_paginated_response(s.FlagSerializer(page, many=True).data)

@@ -4,12 +4,18 @@
 task, or in-process by ``manage.py export_dataset``) streams every split into its own file in
 a hidden folder beside the final one, writes the dataset card, makes the files read-only and
 renames the folder into place: a snapshot's folder exists only once it is complete.
+
+A worker killed outright (SIGKILL, a lost machine) cannot remove its hidden folder:
+``exports_reap`` (on the worker's beat, after the stale-job reaper) fails the snapshots whose
+job ended without them and removes the hidden folders nobody is writing any more, and every
+export removes those beside its own folder before it starts.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import stat
 import uuid
@@ -43,7 +49,7 @@ from webapp.exports.writers import (
     parquet_schema,
 )
 from webapp.jobs.models import Job
-from webapp.jobs.services import job_create
+from webapp.jobs.services import STALE_AFTER, job_create
 from webapp.projects.models import Project
 
 log = logging.getLogger("preflab.exports")
@@ -111,6 +117,8 @@ def export_write(*, snapshot: ExportSnapshot, progress: Progress | None = None) 
         _fail(snapshot, f"{final} already exists and is not empty")
         raise ExportError(f"{final} already exists and is not empty")
     final.parent.mkdir(parents=True, exist_ok=True)
+    # this snapshot's own earlier attempt, if any, is dead: its job was claimed again
+    export_partials_remove(parent=final.parent, writing=final)
     work = final.parent / f".{final.name}.partial-{uuid.uuid4().hex[:8]}"
     work.mkdir()
     try:
@@ -234,6 +242,64 @@ def export_abandon(*, job_id: int) -> int:
     return ExportSnapshot.objects.filter(
         job_id=job_id, status=ExportSnapshot.Status.PENDING, job__status=Job.Status.CANCELLED
     ).update(status=ExportSnapshot.Status.FAILED, error="Cancelled", finished_at=timezone.now())
+
+
+# The hidden folder an export writes in before renaming it into place (see export_write).
+PARTIAL = re.compile(r"^\.(?P<name>.+)\.partial-[0-9a-f]{8}$")
+
+
+def export_partials_remove(*, parent: Path, writing: Path | None = None) -> int:
+    """Remove the hidden work folders in ``parent`` of exports that nobody is writing: their
+    snapshot is not pending or running, or its job stopped beating (STALE_AFTER), or it is
+    ``writing``, the snapshot the caller has just claimed. Returns how many it removed."""
+    try:
+        found = [p for p in parent.iterdir() if PARTIAL.match(p.name) and p.is_dir()]
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
+    if not found:
+        return 0
+    finals = {}
+    for path in found:
+        named = PARTIAL.match(path.name)
+        assert named is not None
+        finals[path] = str((parent / named["name"]).resolve())
+    alive = set(
+        ExportSnapshot.objects.filter(
+            directory__in=set(finals.values()),
+            status__in=[ExportSnapshot.Status.PENDING, ExportSnapshot.Status.RUNNING],
+            job__status=Job.Status.RUNNING,
+            job__heartbeat_at__gte=timezone.now() - STALE_AFTER,
+        ).values_list("directory", flat=True)
+    )
+    if writing is not None:
+        alive.discard(str(writing.resolve()))
+    removed = 0
+    for path, final in finals.items():
+        if final not in alive:
+            shutil.rmtree(path, ignore_errors=True)
+            removed += not path.exists()
+            log.info("removed %s, the work folder of an export that was stopped", path)
+    return removed
+
+
+def exports_reap() -> int:
+    """After the stale-job reaper: fail the snapshots whose job ended without writing them (a
+    killed worker's), and remove the hidden work folders left beside any snapshot's folder.
+    Runs on the worker's beat; returns how many folders it removed."""
+    stuck = ExportSnapshot.objects.filter(
+        status__in=[ExportSnapshot.Status.PENDING, ExportSnapshot.Status.RUNNING],
+        job__status__in=[Job.Status.FAILED, Job.Status.CANCELLED],
+    ).select_related("job")
+    for snapshot in stuck:
+        assert snapshot.job is not None
+        _fail(
+            snapshot, snapshot.job.error or "the export's job ended before its files were written"
+        )
+    parents = {Path(d).parent for d in ExportSnapshot.objects.values_list("directory", flat=True)}
+    root = exports_root()
+    if root.is_dir():
+        parents |= {p for p in root.iterdir() if p.is_dir()}
+    return sum(export_partials_remove(parent=parent) for parent in sorted(parents))
 
 
 def _fail(snapshot: ExportSnapshot, error: str) -> None:

@@ -52,3 +52,16 @@ def run_charts(*, run: ScoringRun) -> dict[str, Any]:
         margin={"t": 10, "l": 50, "r": 10, "b": 40}, height=300,
     )  # fmt: skip
     return {"mu_hist": hist.to_json(), "sigma_vs_mu": sigma.to_json()}
+
+
+def scoring_runs_for_project(*, project: Project) -> QuerySet[ScoringRun]:
+    """The project's scoring runs, newest first."""
+    return ScoringRun.objects.filter(project=project).order_by("-id")
+
+
+def scores_for_run(*, run: ScoringRun, decile: int | None = None) -> QuerySet[PairScore]:
+    """One run's per-pair scores (of one decile of mu, if given), in pair id order."""
+    scores = PairScore.objects.filter(run=run)
+    if decile is not None:
+        scores = scores.filter(decile=decile)
+    return scores.order_by("pair_id")

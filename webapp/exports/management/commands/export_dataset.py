@@ -18,7 +18,7 @@ from tqdm import tqdm
 from webapp.exports.models import ExportSnapshot
 from webapp.exports.selectors import ExportError, ExportSpec
 from webapp.exports.services import export_create, export_write
-from webapp.jobs.services import JobReporter, job_claim, job_fail, job_succeed
+from webapp.jobs.services import JobReporter, job_claim, job_fail, job_heartbeat, job_succeed
 from webapp.projects.models import Project
 
 
@@ -78,7 +78,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Exporting project {project.name!r} as v{snapshot.version} to {out}")
         started = time.perf_counter()
         try:
-            export_write(snapshot=snapshot, progress=progress)
+            with job_heartbeat(job=job):  # alive to the reaper through long steps
+                export_write(snapshot=snapshot, progress=progress)
         except BaseException as exc:
             job_fail(job=job, error=exc)
             raise CommandError(f"export failed: {exc}") from exc

@@ -1,0 +1,61 @@
+"""Several connections building an export's rows at once give the same files, byte for byte,
+as one connection; a stream that runs ahead waits for the writer rather than filling memory;
+and the streams' connections are closed when the export ends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from tests.exports.helpers import add_scores, add_votes, make_pairs
+from webapp.exports import selectors
+from webapp.exports.selectors import ExportSpec
+from webapp.exports.services import export_create, export_write
+
+
+def _export(project: Any, fmt: str) -> Any:
+    snapshot = export_create(
+        project=project, file_format=fmt, spec=ExportSpec(with_margin=True), enqueue=False
+    )
+    return export_write(snapshot=snapshot)
+
+
+def _backends() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+        return int(cursor.fetchone()[0])
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_parallel_streams_write_the_same_bytes(
+    project: Any, fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = make_pairs(project, 40)
+    add_scores(project, made, flag_ids=(made.pairs[5].pk, made.pairs[17].pk))
+    add_votes(made.pairs[9], ["a", "b", "b"])
+    monkeypatch.setattr(selectors, "STREAMS", 1)
+    one = _export(project, fmt)
+    before = _backends()
+    statements: list[int] = []
+    original = selectors._parallel_blocks
+
+    def counting(statements_in: list[Any], **kwargs: Any) -> Any:
+        statements.append(len(statements_in))
+        return original(statements_in, **kwargs)
+
+    monkeypatch.setattr(selectors, "_parallel_blocks", counting)
+    monkeypatch.setattr(selectors, "STREAMS", 3)
+    monkeypatch.setattr(selectors, "PARALLEL_CHUNK_IDS", 4)
+    monkeypatch.setattr(selectors, "BLOCK_BYTES", 300)
+    monkeypatch.setattr(selectors, "STREAM_BUFFER_BYTES", 600)  # two blocks, then a stream waits
+    many = _export(project, fmt)
+    assert statements and max(statements) > 3  # the parallel path ran, on many id ranges
+    assert [f["sha256"] for f in many.files[:-1]] == [f["sha256"] for f in one.files[:-1]]
+    assert many.row_count == one.row_count > 10
+    assert _backends() == before  # no connection of a stream left open
