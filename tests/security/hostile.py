@@ -102,3 +102,36 @@ class Stored:
         assert after.checksum == self.before.checksum, "rows stored before were changed"
         assert after.pairs == self.before.pairs + new_pairs
         assert after.votes == self.before.votes + new_votes
+
+
+# Markup that runs script if a page ever renders it as HTML: each sets window.__pwned.
+SCRIPT = "<script>window.__pwned = 1</script>"
+IMG = '<img src="x" onerror="window.__pwned = 1">'
+SVG = "<svg onload=window.__pwned=1>"
+LINK = "[click](javascript:window.__pwned=1)"
+PAYLOAD = f"{SCRIPT} {IMG} {SVG} {LINK} & \"quotes\" 'too'"
+
+
+def hostile_record(i: int) -> dict[str, Any]:
+    """A record with markup in every text field a mapping can fill, metadata included."""
+    return {
+        "q": f"{i} {PAYLOAD}",
+        "good": f"good {PAYLOAD}",
+        "bad": f"bad {PAYLOAD}",
+        "id": f"<b>{i}</b>{IMG}"[:200],
+        "split": "<b>s</b><i>x</i>",
+        "ma": f"{SCRIPT}model",
+        "mb": IMG,
+        "note": PAYLOAD,
+    }
+
+
+HOSTILE_MAPPING = {
+    "prompt": "q",
+    "chosen": "good",
+    "rejected": "bad",
+    "id": "id",
+    "split": "split",
+    "model_a": "ma",
+    "model_b": "mb",
+}
