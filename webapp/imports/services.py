@@ -74,10 +74,12 @@ def import_batch_create(
 
 
 def safe_file_name(name: str) -> str:
-    """The last path part of an uploaded name, in safe characters (no '..', no slashes)."""
+    """The last path part of an uploaded name, in safe characters (no '..', no slashes, no
+    leading dot), at most 200 long and keeping its end, so its type still shows: '.jsonl'
+    becomes 'upload.jsonl', not 'jsonl'."""
     base = Path(name.replace("\\", "/")).name
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", base).lstrip(".")
-    return cleaned[-200:] or "upload"
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", base)[-194:]
+    return f"upload{cleaned}" if not cleaned or cleaned.startswith(".") else cleaned
 
 
 def import_upload_start(
