@@ -1,6 +1,7 @@
 """A worker killed (SIGKILL) in the middle of an import or an export leaves a job that ends
-failed, never half a result that looks complete: the import's committed chunks are kept and a
-retry adds exactly the rest; the export's snapshot never appears, and a new one is whole."""
+failed, with its import batch or export snapshot, never half a result that looks complete:
+the import's committed chunks are kept and a retry adds exactly the rest; the export's
+snapshot never appears, and a new one is whole."""
 
 from __future__ import annotations
 
@@ -71,7 +72,7 @@ def test_killed_import_and_export_jobs_fail_and_a_retry_completes_them(
     assert 0 < kept < N  # whole chunks committed before the kill, not the rest
     assert kept % 20_000 == 0
     batch.refresh_from_db()
-    assert batch.status != ImportBatch.Status.DONE
+    assert batch.status == ImportBatch.Status.FAILED and "stopped reporting" in batch.error
     again = import_run(batch=import_batch_create(project=project, path=path, file_name=path.name))
     assert again.status == ImportBatch.Status.DONE
     assert (again.pairs_created, again.pairs_existing) == (N - kept, kept)
@@ -83,7 +84,8 @@ def test_killed_import_and_export_jobs_fail_and_a_retry_completes_them(
     _kill_when_under_way(snapshot.job, queue, tmp_path / "export-worker.log")
     _reap(monkeypatch, snapshot.job)
     snapshot.refresh_from_db()
-    assert snapshot.status != ExportSnapshot.Status.READY and not snapshot.files
+    assert snapshot.status == ExportSnapshot.Status.FAILED and not snapshot.files
+    assert "stopped reporting" in snapshot.error
     assert not snapshot.path.exists()  # no folder that could pass for a finished export
     fresh = export_write(
         snapshot=export_create(

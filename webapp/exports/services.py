@@ -236,6 +236,14 @@ def export_abandon(*, job_id: int) -> int:
     ).update(status=ExportSnapshot.Status.FAILED, error="Cancelled", finished_at=timezone.now())
 
 
+def export_snapshots_fail(*, job_id: int, error: str) -> int:
+    """Fail the unfinished snapshot of a job whose worker died (the stale-job reaper calls
+    this). Its folder never appeared: files are renamed into place only when complete."""
+    return ExportSnapshot.objects.filter(
+        job_id=job_id, status__in=[ExportSnapshot.Status.PENDING, ExportSnapshot.Status.RUNNING]
+    ).update(status=ExportSnapshot.Status.FAILED, error=error[:2000], finished_at=timezone.now())
+
+
 def _fail(snapshot: ExportSnapshot, error: str) -> None:
     ExportSnapshot.objects.filter(pk=snapshot.pk).update(
         status=ExportSnapshot.Status.FAILED, error=error[:2000], finished_at=timezone.now()

@@ -117,6 +117,14 @@ def import_upload_start(
         )
 
 
+def import_batches_fail(*, job_id: int, error: str) -> int:
+    """Fail the unfinished import of a job whose worker died (the stale-job reaper calls this).
+    Its committed chunks stay; importing the file again adds exactly the rest."""
+    return ImportBatch.objects.filter(
+        job_id=job_id, status__in=[ImportBatch.Status.PENDING, ImportBatch.Status.RUNNING]
+    ).update(status=ImportBatch.Status.FAILED, error=error, finished_at=timezone.now())
+
+
 def import_run(*, batch: ImportBatch, progress: Progress | None = None) -> ImportBatch:
     """Import the batch's file. Rejected records land in ``batch.errors``; see module doc."""
     batch.status = ImportBatch.Status.RUNNING

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from django.db import InterfaceError, OperationalError, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from webapp.jobs.models import Job
 from webapp.projects.models import Project
@@ -39,6 +40,14 @@ TASKS = {
     "score": "preflab.score_pairs",
     "aggregate_votes": "preflab.aggregate_votes",
     "export": "preflab.export_dataset",
+}
+
+
+# Each job kind's rows of its own (an import batch, an export snapshot) that must end failed
+# with a job whose worker died, by the service that fails them: ``f(*, job_id, error)``.
+ON_ABANDON = {
+    "import": "webapp.imports.services.import_batches_fail",
+    "export": "webapp.exports.services.export_snapshots_fail",
 }
 
 
@@ -221,6 +230,8 @@ def jobs_reap_stale() -> int:
         if updated:
             reaped += 1
             job.refresh_from_db()
+            if job.kind in ON_ABANDON:
+                import_string(ON_ABANDON[job.kind])(job_id=job.pk, error=job.error)
             _publish(job)
     return reaped
 
