@@ -9,9 +9,12 @@ import sys
 
 from tests.conftest import ROOT
 
+# DJANGO_ALLOW_ASYNC_UNSAFE is the browser tests' own (tests/conftest.py), never production's.
+_NOT_INHERITED = ("DEBUG", "SITE_URL", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")
+
 
 def deploy_check(**env: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SITE_URL", "SECRET_KEY")}
+    base = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=120,

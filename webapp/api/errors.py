@@ -3,8 +3,9 @@
     {"error": {"status": 404, "code": "not_found", "message": "No such project",
                "fields": {"strength": ["..."]}}}
 
-``fields`` is there for validation errors only. Unexpected exceptions are logged and answered
-with a 500 of the same shape, never a traceback or an HTML page.
+``fields`` is there for validation errors only. A database that cannot be reached (restarting,
+failing over) is a 503 with Retry-After, which clients may retry; other unexpected exceptions
+are logged and answered with a 500 of the same shape, never a traceback or an HTML page.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -42,6 +44,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or "Not found")
     response = drf_exception_handler(exc, context)
+    if response is None and isinstance(exc, OperationalError | InterfaceError):
+        log.warning("API request in %s: database unavailable: %s", context.get("view"), exc)
+        message = "The database is unavailable for a moment; nothing was stored. Try again."
+        return Response(
+            error_body(503, "unavailable", message),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "2"},
+        )
     if response is None:
         log.exception("API error in %s", context.get("view"), exc_info=exc)
         return Response(

@@ -302,6 +302,14 @@ def exports_reap() -> int:
     return sum(export_partials_remove(parent=parent) for parent in sorted(parents))
 
 
+def export_snapshots_fail(*, job_id: int, error: str) -> int:
+    """Fail the unfinished snapshot of a job whose worker died (the stale-job reaper calls
+    this). Its folder never appeared: files are renamed into place only when complete."""
+    return ExportSnapshot.objects.filter(
+        job_id=job_id, status__in=[ExportSnapshot.Status.PENDING, ExportSnapshot.Status.RUNNING]
+    ).update(status=ExportSnapshot.Status.FAILED, error=error[:2000], finished_at=timezone.now())
+
+
 def _fail(snapshot: ExportSnapshot, error: str) -> None:
     ExportSnapshot.objects.filter(pk=snapshot.pk).update(
         status=ExportSnapshot.Status.FAILED, error=error[:2000], finished_at=timezone.now()

@@ -43,6 +43,11 @@ class Bad(Exception):
 
 _ROLES = frozenset({"user", "assistant", "system"})
 
+# The longest values the short columns take (Pair.external_id, Pair.split, Response.source_model
+# in webapp/pairs/models.py; a test keeps them equal). A longer one rejects its record here,
+# since at COPY time it would fail the whole chunk.
+MAX_ID, MAX_SPLIT, MAX_MODEL = 200, 20, 200
+
 
 def show(value: object) -> str:
     text = repr(value)
@@ -79,10 +84,24 @@ def text(value: Any, field: str, *, required: bool = True) -> str:
     return check_text(value, field)
 
 
+def short(value: str, field: str, limit: int) -> str:
+    if len(value) > limit:
+        raise Bad(field, f"too long: {len(value)} characters, at most {limit} fit")
+    return value
+
+
 def ident(value: Any, field: str) -> str:
     if type(value) is int:
-        return str(value)
-    return text(value, field, required=False)
+        return short(str(value), field, MAX_ID)
+    return short(text(value, field, required=False), field, MAX_ID)
+
+
+def split_of(value: Any, field: str) -> str:
+    return short(text(value, field, required=False), field, MAX_SPLIT)
+
+
+def model_of(value: Any, field: str) -> str:
+    return short(text(value, field, required=False), field, MAX_MODEL)
 
 
 def messages(value: Any, field: str) -> Conversation:

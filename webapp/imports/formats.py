@@ -25,9 +25,11 @@ from webapp.imports.fields import (
     ident,
     messages,
     metadata,
+    model_of,
     prompt_of,
     response_of,
     show,
+    split_of,
     text,
 )
 from webapp.imports.mapping import Mapping
@@ -117,7 +119,7 @@ def parse_hh(line: int, record: dict[str, Any]) -> ParsedPair:
         response_b,
         "a",
         ident(record.get("id"), "id"),
-        text(record.get("split"), "split", required=False),
+        split_of(record.get("split"), "split"),
         "",
         "",
         [],
@@ -160,7 +162,7 @@ def parse_trl(line: int, record: dict[str, Any]) -> ParsedPair:
         response_b,
         "a",
         external_id=ident(record.get("id"), "id"),
-        split=text(record.get("split"), "split", required=False),
+        split=split_of(record.get("split"), "split"),
         metadata=metadata(record, _TRL_USED),
     )
 
@@ -206,8 +208,8 @@ def parse_pandalm(line: int, record: dict[str, Any]) -> ParsedPair:
         response_b,
         label,
         external_id=ident(record.get("idx"), "idx"),
-        model_a=models[0] if len(models) == 2 else "",
-        model_b=models[1] if len(models) == 2 else "",
+        model_a=model_of(models[0], "cmp_key") if len(models) == 2 else "",
+        model_b=model_of(models[1], "cmp_key") if len(models) == 2 else "",
         votes=votes,
         metadata=metadata(record, _PANDALM_USED | {key for _, key in annotators}),
     )

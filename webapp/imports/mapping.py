@@ -10,6 +10,8 @@ from typing import Any
 
 from webapp.imports.containers import FormatError, kind_of
 from webapp.imports.fields import (
+    MAX_MODEL,
+    MAX_SPLIT,
     Bad,
     ParsedPair,
     get,
@@ -17,6 +19,7 @@ from webapp.imports.fields import (
     metadata,
     prompt_of,
     response_of,
+    short,
     show,
 )
 
@@ -30,6 +33,7 @@ _TARGETS: tuple[str, ...] = (
     "label_a",
 )
 _TARGETS += ("label_b", "label_tie", "id", "split", "model_a", "model_b")
+_LIMITS = {"split": MAX_SPLIT, "model_a": MAX_MODEL, "model_b": MAX_MODEL}
 _DEFAULT_LABELS = dict.fromkeys(("a", "A", "1"), "a") | dict.fromkeys(("b", "B", "2"), "b")
 _DEFAULT_LABELS |= dict.fromkeys(("tie", "0"), "tie")
 
@@ -90,7 +94,10 @@ class Mapping:
 
         def optional(target: str) -> str:
             column = columns.get(target)
-            return ident(record.get(column), column) if column else ""
+            if not column:
+                return ""
+            value = ident(record.get(column), column)
+            return short(value, column, _LIMITS[target]) if target in _LIMITS else value
 
         column = columns["prompt"]
         prompt = prompt_of(get(record, column), column)

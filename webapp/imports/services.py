@@ -74,10 +74,12 @@ def import_batch_create(
 
 
 def safe_file_name(name: str) -> str:
-    """The last path part of an uploaded name, in safe characters (no '..', no slashes)."""
+    """The last path part of an uploaded name, in safe characters (no '..', no slashes, no
+    leading dot), at most 200 long and keeping its end, so its type still shows: '.jsonl'
+    becomes 'upload.jsonl', not 'jsonl'."""
     base = Path(name.replace("\\", "/")).name
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", base).lstrip(".")
-    return cleaned[-200:] or "upload"
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", base)[-194:]
+    return f"upload{cleaned}" if not cleaned or cleaned.startswith(".") else cleaned
 
 
 def import_upload_start(
@@ -113,6 +115,14 @@ def import_upload_start(
             created_by=created_by,
             job=job,
         )
+
+
+def import_batches_fail(*, job_id: int, error: str) -> int:
+    """Fail the unfinished import of a job whose worker died (the stale-job reaper calls this).
+    Its committed chunks stay; importing the file again adds exactly the rest."""
+    return ImportBatch.objects.filter(
+        job_id=job_id, status__in=[ImportBatch.Status.PENDING, ImportBatch.Status.RUNNING]
+    ).update(status=ImportBatch.Status.FAILED, error=error, finished_at=timezone.now())
 
 
 def import_run(*, batch: ImportBatch, progress: Progress | None = None) -> ImportBatch:

@@ -13,20 +13,22 @@ import socket
 import threading
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import connections, transaction
+from django.db import InterfaceError, OperationalError, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from webapp.jobs.models import Job
 from webapp.projects.models import Project
 from webapp.realtime.events import JobProgress, job_group, publish
 
 log = logging.getLogger("preflab.jobs")
+T = TypeVar("T")
 
 # A running job whose worker has not reported for this long is taken to be dead; a redelivered
 # task may then claim it again and start over.
@@ -39,6 +41,14 @@ TASKS = {
     "aggregate_votes": "preflab.aggregate_votes",
     "export": "preflab.export_dataset",
     "train": "preflab.train_rm",
+}
+
+
+# Each job kind's rows of its own (an import batch, an export snapshot) that must end failed
+# with a job whose worker died, by the service that fails them: ``f(*, job_id, error)``.
+ON_ABANDON = {
+    "import": "webapp.imports.services.import_batches_fail",
+    "export": "webapp.exports.services.export_snapshots_fail",
 }
 
 
@@ -65,14 +75,57 @@ def job_create(
 
 
 def _send(job: Job) -> None:
+    """Hand the job to the broker. A broker that cannot be reached fails the job with a clear
+    error (after Celery's own short retries), rather than leaving it queued forever."""
     from webapp.celery import app, ensure_broker
 
-    ensure_broker()
-    app.send_task(TASKS[job.kind], args=[job.pk], queue=job.queue)
+    try:
+        ensure_broker()
+        app.send_task(TASKS[job.kind], args=[job.pk], queue=job.queue)
+    except Exception as exc:  # kombu's OperationalError, redis-py's errors, OSError...
+        log.error("could not queue job %s", job.pk, exc_info=exc)
+        failed = Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(
+            status=Job.Status.FAILED,
+            error=f"could not queue the job: the task broker is unreachable ({exc}); "
+            "start the job again",
+            message="Failed",
+            finished_at=timezone.now(),
+        )
+        if failed:
+            job.refresh_from_db()
+            _publish(job)
+
+
+# How long a worker waits for a database that went away (restarting, failing over) before it
+# gives up on claiming or failing a job. A job it could not fail is left to the reaper.
+OUTAGE_WAIT_S = 60.0
+
+
+def _despite_outage(write: Callable[[], T]) -> T:
+    """Run ``write`` (its own transaction), again on a fresh connection while the database is
+    briefly unreachable: a task that meets a restart still claims or fails its job cleanly."""
+    deadline = time.monotonic() + OUTAGE_WAIT_S
+    while True:
+        try:
+            return write()
+        except (OperationalError, InterfaceError):
+            conn = connections[Job.objects.db]
+            if conn.in_atomic_block or time.monotonic() > deadline:
+                raise
+            log.warning("database unreachable; trying again", exc_info=True)
+            conn.close()  # a broken connection is never reused; the next try opens a new one
+            time.sleep(1.0)
 
 
 def job_claim(*, job_id: int) -> Job | None:
     """Move a queued (or abandoned) job to running. None: another worker has it, or it ended."""
+    job = _despite_outage(lambda: _claim(job_id))
+    if job is not None:
+        _publish(job)
+    return job
+
+
+def _claim(job_id: int) -> Job | None:
     stale = timezone.now() - STALE_AFTER
     now = timezone.now()
     claimable = Q(status=Job.Status.QUEUED) | Q(status=Job.Status.RUNNING, heartbeat_at__lt=stale)
@@ -96,7 +149,6 @@ def job_claim(*, job_id: int) -> Job | None:
                 "status", "started_at", "heartbeat_at", "attempts", "progress_done", "worker"
             ]
         )  # fmt: skip
-    _publish(job)
     return job
 
 
@@ -131,6 +183,8 @@ def job_succeed(*, job: Job, result: dict[str, Any], message: str = "") -> None:
 
 
 def job_fail(*, job: Job, error: BaseException | str) -> None:
+    """Mark the job failed (or cancelled). When the job failed because the database went away,
+    this waits for it to come back (OUTAGE_WAIT_S), so the job ends failed, not running."""
     if isinstance(error, JobCancelled):
         job.status = Job.Status.CANCELLED
         job.message = "Cancelled"
@@ -143,7 +197,7 @@ def job_fail(*, job: Job, error: BaseException | str) -> None:
             job.error = error
         job.message = "Failed"
     job.finished_at = timezone.now()
-    job.save(update_fields=["status", "error", "message", "finished_at"])
+    _despite_outage(lambda: job.save(update_fields=["status", "error", "message", "finished_at"]))
     _publish(job)
 
 
@@ -177,6 +231,8 @@ def jobs_reap_stale() -> int:
         if updated:
             reaped += 1
             job.refresh_from_db()
+            if job.kind in ON_ABANDON:
+                import_string(ON_ABANDON[job.kind])(job_id=job.pk, error=job.error)
             _publish(job)
     return reaped
 
