@@ -38,6 +38,7 @@ TASKS = {
     "score": "preflab.score_pairs",
     "aggregate_votes": "preflab.aggregate_votes",
     "export": "preflab.export_dataset",
+    "checks": "preflab.run_checks",
 }
 
 
