@@ -382,7 +382,11 @@ def _contrast(
     for k, i in enumerate(labelled):
         first.setdefault(pairs.prompt_ids[i], k)
     per_prompt = np.array(list(first.values()), dtype=np.int64)
-    vectors = cache.get_or_compute([_prompt_text(prompts[k]) for k in per_prompt], encoder)
+    vectors = cache.get_or_compute(
+        [_prompt_text(prompts[k]) for k in per_prompt],
+        encoder,
+        progress=lambda done, total: step(done, total, f"embedding prompts {done}/{total}"),
+    )
     band = ContrastConfig(low=options.band_low, high=options.band_high,
                           neighbours=options.neighbours, seed=options.seed)  # fmt: skip
     found_pairs, sims = band_pairs(vectors, band)
