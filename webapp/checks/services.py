@@ -65,11 +65,11 @@ def check_options_for(*, project: Project) -> CheckOptions:
 
 def checks_settings_save(*, project: Project, values: dict[str, Any]) -> ChecksSettings:
     """Store the project's check settings; raises ValueError naming the bad field."""
-    share = float(values.get("repeat_share", 0.0))
-    gap = int(values.get("repeat_gap", 20))
-    low = float(values.get("band_low", 0.75))
-    high = float(values.get("band_high", 0.9))
-    neighbours = int(values.get("neighbours", 16))
+    share = _number(values, "repeat_share", 0.0, float)
+    gap = int(_number(values, "repeat_gap", 20, int))
+    low = _number(values, "band_low", 0.75, float)
+    high = _number(values, "band_high", 0.9, float)
+    neighbours = int(_number(values, "neighbours", 16, int))
     if not 0.0 <= share <= 1.0:
         raise ValueError("repeat_share: must be between 0 and 1")
     if not 0 <= gap <= 10_000:
@@ -92,6 +92,14 @@ def checks_settings_save(*, project: Project, values: dict[str, Any]) -> ChecksS
     repeat_settings_forget(project_id=project.pk)
     transaction.on_commit(lambda: repeat_settings_forget(project_id=project.pk))
     return row
+
+
+def _number(values: dict[str, Any], name: str, default: float, kind: type) -> float:
+    raw = values.get(name, default)
+    try:
+        return float(kind(raw))
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: not a number: {raw!r}") from None
 
 
 def check_run_create(
