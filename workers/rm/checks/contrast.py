@@ -44,9 +44,14 @@ class ContrastConfig:
     neighbours: int = 16
     # Exact search (a flat inner-product index) up to this many prompts, an IVF index above.
     exact_up_to: int = 20_000
-    # IVF lists (k-means cells); 0 = sqrt(N). Lists searched per query: probe.
+    # IVF lists (k-means cells); 0 = 4 sqrt(N). Lists searched per query: probe. Band pairs
+    # are close neighbours, which sit in the query's own cell or the next few.
     ivf_lists: int = 0
-    ivf_probe: int = 16
+    ivf_probe: int = 8
+    # k-means of the IVF cells trains on this many rows per list (a sample) for this many
+    # iterations: at 100k rows, training on all of them would cost more than the search.
+    ivf_train_per_list: int = 32
+    ivf_train_iterations: int = 10
     # faiss threads (0 = faiss's default, all cores).
     threads: int = 0
     seed: int = 0
@@ -66,10 +71,12 @@ def _index(vectors: np.ndarray, config: ContrastConfig) -> Any:
     if n <= config.exact_up_to:
         index = faiss.IndexFlatIP(dim)
     else:
-        lists = config.ivf_lists or max(1, int(math.sqrt(n)))
+        lists = config.ivf_lists or max(1, int(4 * math.sqrt(n)))
         quantizer = faiss.IndexFlatIP(dim)
         index = faiss.IndexIVFFlat(quantizer, dim, lists, faiss.METRIC_INNER_PRODUCT)
         index.cp.seed = config.seed
+        index.cp.max_points_per_centroid = config.ivf_train_per_list
+        index.cp.niter = config.ivf_train_iterations
         index.train(vectors)
         index.nprobe = min(config.ivf_probe, lists)
     index.add(vectors)
