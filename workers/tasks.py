@@ -149,3 +149,30 @@ def train_rm(job_id: int) -> None:
         result={"training_run": run.pk, "url": f"/training/runs/{run.pk}/"},
         message=f"held-out accuracy {accuracy:.3f}, model v{run.model.version}",
     )
+
+
+@app.task(name="preflab.run_checks", acks_late=True)
+def run_checks(job_id: int) -> None:
+    from webapp.checks.models import CheckRun
+    from webapp.checks.services import check_run_execute
+    from webapp.jobs.services import JobReporter, job_claim, job_fail, job_heartbeat, job_succeed
+
+    job = job_claim(job_id=job_id)
+    if job is None:
+        return
+    run = CheckRun.objects.select_related("project").get(job=job)
+    reporter = JobReporter(job)
+    try:
+        with job_heartbeat(job=job):
+            check_run_execute(run=run, progress=reporter, cancelled=reporter.cancelled)
+    except BaseException as exc:
+        job_fail(job=job, error=exc)
+        if isinstance(exc, Exception):
+            return  # recorded on the job; a retry would fail the same way
+        raise
+    counts = run.summary.get("flag_counts", {})
+    job_succeed(
+        job=job,
+        result={"check_run": run.pk, "url": f"/projects/{run.project_id}/checks/"},
+        message=f"checks done: {sum(counts.values())} flags",
+    )

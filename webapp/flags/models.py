@@ -16,6 +16,14 @@ class Flag(models.Model):
         HUMAN_VS_ENSEMBLE = "human_vs_ensemble", "Human votes against the ensemble"
         DEGENERATE = "degenerate", "Chosen and rejected are the same text"
         DUPLICATE_CONFLICT = "duplicate_conflict", "Duplicate pair with a conflicting label"
+        # Consistency checks (webapp/checks, source="checks")
+        LABEL_CYCLE = "label_cycle", "Labels form a cycle (A > B > C > A)"
+        ENSEMBLE_CYCLE = "ensemble_cycle", "Ensemble margins form a cycle"
+        CONTRAST_INCONSISTENT = (
+            "contrast_inconsistent",
+            "Reward model inconsistent on a contrast pair",
+        )
+        NEAR_IDENTICAL = "near_identical", "Chosen and rejected are nearly the same text"
 
     # How much a reviewer should care, for ordering the review queue: higher first.
     SEVERITY = {
@@ -25,6 +33,10 @@ class Flag(models.Model):
         Kind.DEGENERATE: 3,
         Kind.UNSTABLE: 2,
         Kind.AMBIGUOUS: 1,
+        Kind.LABEL_CYCLE: 3,
+        Kind.NEAR_IDENTICAL: 3,
+        Kind.ENSEMBLE_CYCLE: 2,
+        Kind.CONTRAST_INCONSISTENT: 2,
     }
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="flags")

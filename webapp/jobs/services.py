@@ -41,6 +41,7 @@ TASKS = {
     "aggregate_votes": "preflab.aggregate_votes",
     "export": "preflab.export_dataset",
     "train": "preflab.train_rm",
+    "checks": "preflab.run_checks",
 }
 
 

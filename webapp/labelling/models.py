@@ -49,11 +49,20 @@ class Assignment(models.Model):
     served_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Self-consistency (webapp/checks/repeats.py): a pair this annotator already voted on,
+    # served to them again later with A and B swapped. A repeat never writes a Vote and never
+    # counts on the queue row; its answer goes to checks.RepeatAnswer.
+    repeat_of = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="repeat"
+    )
 
     class Meta:
         constraints = [
+            # One ordinary assignment per pair and annotator; a repeat is the one extra.
             models.UniqueConstraint(
-                fields=["pair", "annotator"], name="one_assignment_per_annotator"
+                fields=["pair", "annotator"],
+                condition=Q(repeat_of__isnull=True),
+                name="one_assignment_per_annotator",
             )
         ]
         indexes = [

@@ -94,6 +94,13 @@ def assignment_next(*, project: Project, annotator: Any, now: datetime | None = 
     is open for them. The side each response is shown on is drawn here, per annotator and
     pair, and kept on the assignment (and later the vote)."""
     now = now or timezone.now()
+    # Self-consistency: a pair the annotator voted on a while ago, served again with A and B
+    # swapped, when one is due (webapp/checks/repeats.py; off unless the project turns it on).
+    from webapp.checks.repeats import repeat_next
+
+    repeat_id = repeat_next(project=project, annotator=annotator, now=now)
+    if repeat_id is not None:
+        return repeat_id
     sql = _next_sql(ordering.get(project.queue_order).order_by)
     for attempt in range(3):
         params = {
@@ -167,10 +174,12 @@ def leases_reclaim(*, project: Project, now: datetime | None = None) -> int:
                     WHERE project_id = %(project)s AND state = 'leased' AND expires_at < %(now)s
                     ORDER BY expires_at LIMIT %(batch)s
                     FOR UPDATE SKIP LOCKED)
-                RETURNING a.pair_id
+                RETURNING a.pair_id, a.repeat_of_id
             ), released AS (
+                -- a self-consistency repeat never held a lease on the queue row
                 UPDATE labelling_queueitem q SET leases = q.leases - c.n
-                FROM (SELECT pair_id, count(*) AS n FROM gone GROUP BY pair_id) c
+                FROM (SELECT pair_id, count(*) AS n FROM gone WHERE repeat_of_id IS NULL
+                      GROUP BY pair_id) c
                 WHERE q.pair_id = c.pair_id
                 RETURNING c.n
             )
@@ -273,6 +282,7 @@ _VOTE_SQL = """
         FROM labelling_assignment
         WHERE token = %(token)s AND project_id = %(project)s AND annotator_id = %(user)s
           AND state = 'leased' AND round = %(round)s
+          AND repeat_of_id IS NULL  -- a self-consistency repeat stores no Vote: slow path
         FOR UPDATE
     ), v AS (
         INSERT INTO labelling_vote (pair_id, annotator_id, choice, strength, rationale,
@@ -316,6 +326,17 @@ def _vote_otherwise(
         if assignment.state == Assignment.State.VOTED:
             vote_id = Vote.objects.filter(assignment=assignment).values_list("pk", flat=True)
             return VoteResult("duplicate", vote_id.first())
+        if assignment.repeat_of_id is not None:
+            # A self-consistency repeat: its answer is kept apart from the votes, so it never
+            # counts toward the pair's wanted votes nor enters aggregation.
+            from webapp.checks.repeats import repeat_answer_store
+
+            repeat_answer_store(
+                assignment=assignment,
+                choice=choice_for_side(side=side, shown_order=assignment.shown_order),
+                now=now,
+            )
+            return VoteResult("stored")
         if assignment.state == Assignment.State.EXPIRED:
             queue = QueueItem.objects.select_for_update().get(pair_id=assignment.pair_id)
             if queue.taken >= queue.wanted:
@@ -354,7 +375,8 @@ def assignment_skip(
             Assignment.State.SKIPPED,
         ):
             return False
-        if assignment.state == Assignment.State.LEASED:
+        # a self-consistency repeat never held a lease on the queue row
+        if assignment.state == Assignment.State.LEASED and assignment.repeat_of_id is None:
             QueueItem.objects.filter(pair_id=assignment.pair_id).update(leases=F("leases") - 1)
         assignment.state = Assignment.State.SKIPPED
         assignment.finished_at = now
@@ -378,7 +400,13 @@ def vote_undo(*, project: Project, annotator: Any, now: datetime | None = None) 
     with transaction.atomic():
         assignment = (
             Assignment.objects.select_for_update()
-            .filter(project=project, annotator=annotator, state=Assignment.State.VOTED)
+            # a self-consistency repeat's answer is not a vote: undo passes over it
+            .filter(
+                project=project,
+                annotator=annotator,
+                state=Assignment.State.VOTED,
+                repeat_of__isnull=True,
+            )
             .order_by("-finished_at")
             .first()
         )
