@@ -34,6 +34,7 @@ from webapp.imports.services import import_batch_create
 from webapp.jobs.services import job_create
 from webapp.projects.selectors import role_in_project
 from webapp.scoring.models import ScoringRun
+from webapp.training.models import RegisteredModel, TrainingRun
 
 # Visitors, from the least trusted up. A rule's least role is "public", "user" (anyone logged
 # in), "annotator", "reviewer", "admin" or "nobody".
@@ -60,6 +61,8 @@ class World:
     batch: Any
     run: Any
     snapshot: Any
+    training: Any
+    model: Any
     clients: dict[str, Client]
     users: dict[str, Any]
 
@@ -135,10 +138,28 @@ MATRIX: dict[str, Rule] = {
     ),
     # the API's catch-all: an unknown API path is a JSON 404 for everyone
     "api:<catch-all>": Rule("nobody"),
+    "api:scoring-runs": Rule("reviewer", ("GET", "POST"), args=project),
+    "api:scoring-run": Rule("reviewer", args=lambda w: {"run_id": w.run.pk}),
+    "api:scores": Rule("reviewer", args=lambda w: {"run_id": w.run.pk}),
+    "api:flags": Rule("reviewer", args=project),
+    "api:training-runs": Rule("reviewer", ("GET", "POST"), args=project),
+    "api:training-run": Rule("reviewer", args=lambda w: {"run_id": w.training.pk}),
+    "checks:page": Rule("reviewer", args=project),
+    "checks:start": Rule("admin", ("POST",), args=project),
+    "checks:settings": Rule("admin", ("POST",), args=project),
+    "training:list": Rule("reviewer", ("GET", "POST"), args=project),
+    "training:compare": Rule("reviewer", args=project),
+    "training:run": Rule("reviewer", args=lambda w: {"run_id": w.training.pk}),
+    "training:download": Rule(
+        "reviewer", args=lambda w: {"model_id": w.model.pk, "name": "config.json"}
+    ),
 }
 
 # Methods that may only be answered by admins even where reading is open to reviewers.
-WRITE_LEAST = {"exports:list": {"POST": "admin"}, "api:exports": {"POST": "admin"}}
+WRITE_LEAST = {
+    name: {"POST": "admin"}
+    for name in ("exports:list", "api:exports", "api:scoring-runs", "api:training-runs")
+} | {"training:list": {"POST": "admin"}}
 
 
 def routes(patterns: list[Any] | None = None, namespace: str = "") -> Iterator[str]:
@@ -183,6 +204,13 @@ def world(db: Any, tmp_path: Path) -> World:
         clients[name].force_login(users[name])
     upload = tmp_path / "pairs.jsonl"
     upload.write_text('{"prompt": "p", "chosen": "c", "rejected": "r"}\n')
+    training = TrainingRun.objects.create(project=mine, complete=True)
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "config.json").write_text("{}")
+    model = RegisteredModel.objects.create(
+        project=mine, run=training, version=1, kind="head", path=str(tmp_path / "model"),
+        files=[{"name": "config.json", "bytes": 2, "sha256": ""}],
+    )  # fmt: skip
     snapshot = export_write(
         snapshot=export_create(project=mine, file_format="jsonl", spec=ExportSpec(), enqueue=False)
     )
@@ -193,6 +221,8 @@ def world(db: Any, tmp_path: Path) -> World:
         batch=import_batch_create(project=mine, path=upload, file_name=upload.name),
         run=ScoringRun.objects.create(project=mine),
         snapshot=snapshot,
+        training=training,
+        model=model,
         clients=clients,
         users=users,
     )
