@@ -194,6 +194,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Django's own database sessions and ModelBackend, with the lookups every request makes written
+# in SQL (webapp/ops/sessions.py, webapp/ops/auth.py). Sessions begun under Django's backend
+# before it was replaced log in again once.
+SESSION_ENGINE = "webapp.ops.sessions"
+AUTHENTICATION_BACKENDS = ["webapp.ops.auth.ModelBackend"]
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", not DEBUG and SITE_URL.startswith("https"))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
