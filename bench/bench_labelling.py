@@ -169,6 +169,17 @@ def serve(port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("uvicorn did not start")
 
 
+def _stop_embedded_redis() -> None:
+    """The web server started the embedded Redis of the bench's home (it needs a broker to
+    start); being killed, it leaves the Redis running."""
+    from django.conf import settings
+
+    from webapp import embedded
+
+    if settings.EMBEDDED_REDIS:
+        embedded.stop_redis(embedded.redis_socket(Path(settings.PREFLAB_HOME)))
+
+
 @dataclass
 class Tally:
     vote_ms: list[float] = field(default_factory=list)  # each vote request, the next pair back
@@ -441,6 +452,7 @@ def run(figures: Figures) -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
+            _stop_embedded_redis()
         checks = check(project_id, merge(tally, paced))
     for sample in (tally.error_samples + paced.error_samples)[:5]:
         print(f"labelling: error: {sample}", file=sys.stderr)

@@ -30,6 +30,14 @@ class SyncChainASGIHandler(ASGIHandler):
         BaseHandler.__init__(self)  # not ASGIHandler's, which builds the chain in async mode
         self.load_middleware(is_async=False)
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}")
+        # Without Django's ThreadSensitiveContext, which starts a thread for every request: the
+        # sync code of all requests runs on the process's one sync thread, as the GIL has it
+        # run anyway. Several web processes (``serve --web-workers``) keep the cores busy.
+        await self.handle(scope, receive, send)
+
     async def run_get_response(self, request: HttpRequest) -> HttpResponseBase:
         response: Any = await sync_to_async(self.get_response, thread_sensitive=True)(request)
         response._handler_class = self.__class__
