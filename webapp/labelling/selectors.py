@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models import Count, F, Model, Q, QuerySet
 from django.utils import timezone
 
-from webapp.labelling import prepared
+from webapp.dbbackend import prepared
 from webapp.labelling.models import AgreementReport, Assignment, GoldAnswer, HumanLabel, Vote
 from webapp.pairs.models import Pair, Prompt, Response
 from webapp.projects.models import Membership, Project

@@ -20,7 +20,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from webapp.labelling import ordering, prepared
+from webapp.dbbackend import prepared
+from webapp.labelling import ordering
 from webapp.labelling.models import Assignment, GoldAnswer, QueueItem, Vote
 from webapp.pairs.models import Pair
 from webapp.projects.models import Project
@@ -122,7 +123,7 @@ def assignment_next(*, project: Project, annotator: Any, now: datetime | None = 
 def _one_statement(
     sql: str, params: dict[str, Any], *, durable: bool = True
 ) -> tuple[Any, ...] | None:
-    """Run one statement (prepared: see webapp/labelling/prepared.py) and return its first row.
+    """Run one statement (prepared: see webapp/dbbackend/prepared.py) and return its first row.
     PostgreSQL makes a single statement atomic by itself; inside a transaction it runs under a
     savepoint, so that a failure (a unique violation, say) leaves the surrounding transaction
     usable.

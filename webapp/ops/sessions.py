@@ -1,7 +1,8 @@
-"""Database sessions, looked up with one plain SQL query.
+"""Database sessions, looked up with one prepared SQL query.
 
 Django's database session store, except for the lookup every request makes: the ORM's query
-compiler cost more CPU than the query itself, on each request of each page. Sessions stay rows
+compiler and PostgreSQL's planner cost more CPU than the query itself, on each request of each
+page (see webapp/dbbackend/prepared.py). Sessions stay rows
 of django_session, so logging out, or deleting the row, ends a session everywhere at once.
 ``SESSION_ENGINE = "webapp.ops.sessions"``.
 """
@@ -11,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.sessions.backends import db
-from django.db import connections, router
 from django.utils import timezone
+
+from webapp.dbbackend import prepared
 
 
 class SessionStore(db.SessionStore):
@@ -22,7 +24,7 @@ class SessionStore(db.SessionStore):
             return None
         model = self.model
         table = model._meta.db_table
-        with connections[router.db_for_read(model)].cursor() as cursor:
+        with prepared.cursor() as cursor:
             cursor.execute(
                 f"SELECT session_data, expire_date FROM {table} "
                 "WHERE session_key = %s AND expire_date > %s",
