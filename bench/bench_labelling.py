@@ -5,22 +5,28 @@ HH-RLHF texts bundled for the demo (1000 pairs imported, then repeated with dist
 every page renders real prompts and responses through the markdown filter). uvicorn serves
 the app from a subprocess on the bench database, as ``manage.py serve`` does, with the psycopg
 connection pool on (DATABASE_POOL, see webapp/settings.py). N annotators, each on its own
-keep-alive connection of a small asyncio HTTP/1.1 client, loop "next pair, then vote"
-(``POST /label/next/``, then ``POST /label/vote/`` with a random answer):
+keep-alive connection of a small asyncio HTTP/1.1 client, work as the labelling page does
+(static/js/label.js): they open with two pairs (the one on screen and one fetched ahead), then
+each vote is one request, ``POST /label/vote/`` with ``prefetch=1``, whose answer is the next
+pair for the buffer. Two runs:
 
 1. for BENCH_LABELLING_SECONDS without pauses: the server's capacity, far harder than people;
 2. for BENCH_LABELLING_PACED_SECONDS with about a second between votes (``paced_*``): what an
    annotator feels when the server is not saturated (people take several seconds a vote).
 
-Figures: latency p50 / p95 / p99 of each request and of a whole "next, then vote" cycle, votes
-per second, how busy the cores were and the web server's CPU per request, errors, and the
-checks that must be zero: votes acknowledged but not stored (lost), votes stored twice or
+Figures: latency p50 / p95 / p99 of a vote request (it carries the next pair back), votes per
+second, how busy the cores were, and CPU seconds per vote of the web server processes, of the
+PostgreSQL backends serving them and of this load generator (``cpu_*_ms_per_vote``): on a
+machine shared with other work the latency is noisy, the CPU a vote costs much less so. Then
+the checks that must be zero: votes acknowledged but not stored (lost), votes stored twice or
 without an acknowledgement (duplicated), pairs with more votes and leases than they want
 (over-assigned), and queue counters that disagree with the votes and leases (queue_drift).
 
 Target, on 2 cores (web server, PostgreSQL and this load generator together): p95 under 50 ms
 with 32 annotators. BENCH_LABELLING_PAIRS, BENCH_LABELLING_ANNOTATORS, BENCH_LABELLING_SECONDS,
-BENCH_LABELLING_PACED_SECONDS and BENCH_LABELLING_WEB_WORKERS change the run.
+BENCH_LABELLING_PACED_SECONDS and BENCH_LABELLING_WEB_WORKERS change the run. Filling 1M pairs
+takes minutes: BENCH_LABELLING_KEEP_DB=1 keeps the filled database on the server (as
+``preflab_bench_labelling_<pairs>``, before any vote) and later runs start from a copy of it.
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ from typing import Any
 
 import psutil
 
-from bench.db import bench_database
+from bench.db import BENCH_DB, bench_database, database_keep
 
 PAIRS = int(os.environ.get("BENCH_LABELLING_PAIRS", 1_000_000))
 ANNOTATORS = int(os.environ.get("BENCH_LABELLING_ANNOTATORS", 32))
@@ -53,6 +59,7 @@ PACED_SECONDS = float(os.environ.get("BENCH_LABELLING_PACED_SECONDS", 20))
 THINK_S = 1.0
 WARMUP_S = 5.0
 WEB_WORKERS = int(os.environ.get("BENCH_LABELLING_WEB_WORKERS", 2))
+KEEP_DB = os.environ.get("BENCH_LABELLING_KEEP_DB", "").lower() in ("1", "true", "yes")
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_FILE = ROOT / "webapp" / "ops" / "demo" / "hh-rlhf-test-sample.jsonl.gz"
 TOKEN = re.compile(rb'data-token="([0-9a-f-]{36})" data-round="(\d+)"')
@@ -105,23 +112,32 @@ def fill(pairs: int) -> int:
     return project.pk
 
 
-def sessions(project_id: int, n: int) -> list[str]:
-    """n annotators of the project, each logged in; returns their session cookies."""
+def annotators_ensure(project_id: int, n: int) -> None:
+    """n annotator members of the project (bench-annotator-0...), made where missing."""
     from django.contrib.auth import get_user_model
-    from django.test import Client
 
     from webapp.projects.models import Membership
 
-    users = get_user_model().objects.bulk_create(
-        [get_user_model()(username=f"bench-annotator-{i}", password="!") for i in range(n)]
+    User = get_user_model()
+    names = [f"bench-annotator-{i}" for i in range(n)]
+    have = set(User.objects.filter(username__in=names).values_list("username", flat=True))
+    users = User.objects.bulk_create(
+        [User(username=name, password="!") for name in names if name not in have]
     )
     Membership.objects.bulk_create(
         [Membership(project_id=project_id, user=u, role=Membership.Role.ANNOTATOR) for u in users]
     )
+
+
+def sessions(n: int) -> list[str]:
+    """The first n bench annotators, each logged in; returns their session cookies."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
     cookies = []
-    for user in users:
+    for i in range(n):
         client = Client()
-        client.force_login(user)
+        client.force_login(get_user_model().objects.get(username=f"bench-annotator-{i}"))
         cookies.append(client.cookies["sessionid"].value)
     return cookies
 
@@ -153,11 +169,20 @@ def serve(port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("uvicorn did not start")
 
 
+def _stop_embedded_redis() -> None:
+    """The web server started the embedded Redis of the bench's home (it needs a broker to
+    start); being killed, it leaves the Redis running."""
+    from django.conf import settings
+
+    from webapp import embedded
+
+    if settings.EMBEDDED_REDIS:
+        embedded.stop_redis(embedded.redis_socket(Path(settings.PREFLAB_HOME)))
+
+
 @dataclass
 class Tally:
-    next_ms: list[float] = field(default_factory=list)
-    vote_ms: list[float] = field(default_factory=list)
-    cycle_ms: list[float] = field(default_factory=list)
+    vote_ms: list[float] = field(default_factory=list)  # each vote request, the next pair back
     stored: set[str] = field(default_factory=set)  # tokens the server acknowledged as stored
     statuses: dict[str, int] = field(default_factory=dict)
     errors: int = 0
@@ -208,6 +233,12 @@ class Connection:
             self.writer.close()
 
 
+def _held(body: bytes) -> tuple[str, str] | None:
+    """The token and round of the pair in a fragment, if it holds one."""
+    match = TOKEN.search(body)
+    return (match.group(1).decode(), match.group(2).decode()) if match else None
+
+
 async def annotate(
     conn: Connection,
     project_id: int,
@@ -216,46 +247,54 @@ async def annotate(
     seed: int,
     think_s: float,
 ) -> None:
+    """One annotator, as the labelling page works: two pairs held, one request a vote."""
     rng = random.Random(seed)
     base = f"/projects/{project_id}/label"
     start, stop = window
-    if think_s:
-        await asyncio.sleep(rng.uniform(0, think_s))  # annotators do not move in step
-    while (now := time.perf_counter()) < stop:
-        record = now >= start
-        t0 = time.perf_counter()
+    held: list[tuple[str, str]] = []  # the pair on screen, then the one fetched ahead
+    for _ in range(8):  # the page opens with two pairs; a failed request is asked again
+        if len(held) == 2:
+            break
         status, _, body = await conn.post(f"{base}/next/", {})
-        t1 = time.perf_counter()
-        match = TOKEN.search(body) if status == 200 else None
-        if match is None:
-            if status == 200 and b"pair-done" in body:
-                tally.exhausted += 1
-                return
+        pair = _held(body) if status == 200 else None
+        if pair is not None:
+            held.append(pair)
+        elif status == 200 and b"pair-done" in body:
+            break
+        else:
             tally.errors += 1
             tally.error_samples.append(f"next {status}: {body[:120]!r}")
-            continue
+    if think_s:
+        await asyncio.sleep(rng.uniform(0, think_s))  # annotators do not move in step
+    while held and (now := time.perf_counter()) < stop:
+        record = now >= start
+        token, round_ = held.pop(0)
         choice = rng.choice(CHOICES)
         form = {
-            "token": match.group(1).decode(),
-            "round": match.group(2).decode(),
+            "token": token,
+            "round": round_,
             "choice": choice,
             "strength": str(rng.randrange(3)) if choice in ("left", "right") else "",
             "time_ms": str(rng.randrange(2000, 30000)),
-            "prefetch": "0",
+            "prefetch": "1",  # the buffer is empty once the next pair is on screen
         }
+        t0 = time.perf_counter()
         status, headers, body = await conn.post(f"{base}/vote/", form)
-        t2 = time.perf_counter()
+        t1 = time.perf_counter()
         outcome = headers.get("x-vote-status", "")
         tally.statuses[outcome] = tally.statuses.get(outcome, 0) + 1
         if status != 200 or outcome != "stored":
             tally.errors += 1
             tally.error_samples.append(f"vote {status} {outcome}: {body[:120]!r}")
             continue
-        tally.stored.add(form["token"])
+        tally.stored.add(token)
+        pair = _held(body)
+        if pair is not None:
+            held.append(pair)
+        elif b"pair-done" in body:
+            tally.exhausted += 1
         if record:
-            tally.next_ms.append((t1 - t0) * 1000)
-            tally.vote_ms.append((t2 - t1) * 1000)
-            tally.cycle_ms.append((t2 - t0) * 1000)
+            tally.vote_ms.append((t1 - t0) * 1000)
         if think_s:
             await asyncio.sleep(think_s * rng.uniform(0.5, 1.5))
 
@@ -278,14 +317,58 @@ async def load(
     return tally
 
 
-def cpu_seconds(proc: psutil.Process) -> float:
-    """CPU time of a process and its children (the uvicorn workers)."""
-    total = 0.0
-    for p in [proc, *proc.children(recursive=True)]:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            times = p.cpu_times()
-            total += times.user + times.system
-    return total
+def _cpu(pids: set[int]) -> dict[int, float]:
+    """CPU seconds (user + system) so far of each process that is still there."""
+    seconds = {}
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            times = psutil.Process(pid).cpu_times()
+            seconds[pid] = times.user + times.system
+    return seconds
+
+
+def _backends() -> set[int]:
+    """The PostgreSQL backends connected to the bench database, but this process's own."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [BENCH_DB],
+        )
+        return {int(row[0]) for row in cursor.fetchall()}
+
+
+class CpuMeter:
+    """CPU seconds spent between start() and stop() by the web server (uvicorn and its
+    workers), the database backends serving it (on this machine), and this load generator.
+    A backend that starts during the run counts from zero; one that ends in it is missed (the
+    pool keeps its connections)."""
+
+    def __init__(self, server: psutil.Process) -> None:
+        self.server = server
+        self.before: dict[str, dict[int, float]] = {}
+        self.spent: dict[str, float] = {}
+
+    def _groups(self) -> dict[str, dict[int, float]]:
+        web = {self.server.pid}
+        with contextlib.suppress(psutil.Error):
+            web |= {p.pid for p in self.server.children(recursive=True)}
+        return {
+            "web": _cpu(web),
+            "db": _cpu(_backends()),
+            "client": _cpu({os.getpid()}),
+        }
+
+    def start(self) -> None:
+        self.before = self._groups()
+
+    def stop(self) -> None:
+        after = self._groups()
+        self.spent = {
+            name: sum(t - self.before[name].get(pid, 0.0) for pid, t in times.items())
+            for name, times in after.items()
+        }
 
 
 def check(project_id: int, tally: Tally) -> dict[str, int]:
@@ -335,9 +418,19 @@ def quantile(values: list[float], q: float) -> float:
 
 
 def run(figures: Figures) -> None:
-    with bench_database():
-        project_id = fill(PAIRS)
-        cookies = sessions(project_id, ANNOTATORS)
+    from webapp.projects.models import Project
+
+    template = f"preflab_bench_labelling_{PAIRS}" if KEEP_DB else ""
+    with bench_database(template=template) as kept:
+        if kept:
+            project_id = Project.objects.get(name="Labelling bench").pk
+            print(f"labelling: {PAIRS} pairs copied from {template}", file=sys.stderr)
+        else:
+            project_id = fill(PAIRS)
+        annotators_ensure(project_id, ANNOTATORS)
+        if template and not kept:
+            database_keep(template)
+        cookies = sessions(ANNOTATORS)
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = int(s.getsockname()[1])
@@ -349,39 +442,41 @@ def run(figures: Figures) -> None:
                 f"{os.cpu_count()} cores with {WEB_WORKERS} web workers",
                 file=sys.stderr,
             )
-            web = psutil.Process(server.pid)
-            cpu_before, busy_before = cpu_seconds(web), psutil.cpu_times()
+            meter = CpuMeter(psutil.Process(server.pid))
+            meter.start()
+            busy_before = psutil.cpu_times()
             tally = asyncio.run(load(port, project_id, cookies, SECONDS, 0.0))
-            cpu_web, busy_after = cpu_seconds(web) - cpu_before, psutil.cpu_times()
+            busy_after = psutil.cpu_times()
+            meter.stop()
             paced = asyncio.run(load(port, project_id, cookies, PACED_SECONDS, THINK_S))
         finally:
             server.terminate()
             server.wait(timeout=30)
+            _stop_embedded_redis()
         checks = check(project_id, merge(tally, paced))
     for sample in (tally.error_samples + paced.error_samples)[:5]:
         print(f"labelling: error: {sample}", file=sys.stderr)
-    requests = tally.next_ms + tally.vote_ms
     figures("annotators", ANNOTATORS, "")
     figures("pairs", PAIRS, "")
     figures("cores", os.cpu_count() or 0, "")
-    for name, values in (("next", tally.next_ms), ("vote", tally.vote_ms)):
-        figures(f"{name}_p50_ms", quantile(values, 0.50), "ms")
-        figures(f"{name}_p95_ms", quantile(values, 0.95), "ms")
-    figures("request_p50_ms", quantile(requests, 0.50), "ms")
-    figures("request_p95_ms", quantile(requests, 0.95), "ms")
-    figures("request_p99_ms", quantile(requests, 0.99), "ms")
-    figures("cycle_p50_ms", quantile(tally.cycle_ms, 0.50), "ms")
-    figures("cycle_p95_ms", quantile(tally.cycle_ms, 0.95), "ms")
-    figures("votes_per_s", len(tally.cycle_ms) / tally.seconds, "votes/s")
+    figures("web_workers", WEB_WORKERS, "")
+    # A vote request is the page's only request per vote: it brings the next pair back.
+    figures("request_p50_ms", quantile(tally.vote_ms, 0.50), "ms")
+    figures("request_p95_ms", quantile(tally.vote_ms, 0.95), "ms")
+    figures("request_p99_ms", quantile(tally.vote_ms, 0.99), "ms")
+    figures("votes_per_s", len(tally.vote_ms) / tally.seconds, "votes/s")
     # Everything shares the cores (web server, PostgreSQL, this load generator): how busy they
-    # were, and the web server's own share per request.
-    busy = _busy_share(busy_before, busy_after)
-    figures("cpu_busy_percent", 100 * busy, "%")
-    figures("web_cpu_ms_per_request", 1000 * cpu_web / max(1, len(requests)), "ms")
-    paced_requests = paced.next_ms + paced.vote_ms
-    figures("paced_request_p50_ms", quantile(paced_requests, 0.50), "ms")
-    figures("paced_request_p95_ms", quantile(paced_requests, 0.95), "ms")
-    figures("paced_votes_per_s", len(paced.cycle_ms) / paced.seconds, "votes/s")
+    # were, and what one vote cost each of them (over the whole run, warm-up included).
+    figures("cpu_busy_percent", 100 * _busy_share(busy_before, busy_after), "%")
+    votes = max(1, len(tally.stored))
+    for name, seconds in meter.spent.items():
+        figures(f"cpu_{name}_ms_per_vote", 1000 * seconds / votes, "ms")
+    server_s = meter.spent["web"] + meter.spent["db"]
+    figures("cpu_server_ms_per_vote", 1000 * server_s / votes, "ms")
+    figures("cpu_all_ms_per_vote", 1000 * (server_s + meter.spent["client"]) / votes, "ms")
+    figures("paced_request_p50_ms", quantile(paced.vote_ms, 0.50), "ms")
+    figures("paced_request_p95_ms", quantile(paced.vote_ms, 0.95), "ms")
+    figures("paced_votes_per_s", len(paced.vote_ms) / paced.seconds, "votes/s")
     figures("errors", tally.errors + paced.errors, "")
     for name, value in checks.items():
         figures(name, value, "")

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-BENCH_DB = "preflab_bench"
+# BENCH_DB_NAME: another name, for a run that must not wait for another benchmark's.
+BENCH_DB = os.environ.get("BENCH_DB_NAME", "preflab_bench")
 LOCAL_URL = f"postgresql://postgres@127.0.0.1:5432/{BENCH_DB}"
 
 
@@ -102,8 +103,12 @@ def _server_lock(params: dict[str, Any]) -> Iterator[Any]:
 
 
 @contextmanager
-def bench_database() -> Iterator[None]:
-    """A fresh, migrated ``preflab_bench`` as Django's default database, dropped at the end."""
+def bench_database(*, template: str = "") -> Iterator[bool]:
+    """A fresh, migrated ``preflab_bench`` as Django's default database, dropped at the end.
+
+    With ``template``, a database of that name kept by an earlier run (``database_keep``) is
+    copied instead of starting empty, then migrated; yields whether it was.
+    """
     django_setup()
     from django.core.management import call_command
     from django.db import connection, connections
@@ -117,10 +122,29 @@ def bench_database() -> Iterator[None]:
     with _server_lock(_admin_params()) as admin:
         # WITH (FORCE): sessions a killed run left behind must not keep the database alive.
         admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{BENCH_DB}"')
+        found = (
+            template
+            and admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [template]).fetchone()
+        )
+        if found:
+            admin.execute(f'CREATE DATABASE "{BENCH_DB}" TEMPLATE "{template}"')
+        else:
+            admin.execute(f'CREATE DATABASE "{BENCH_DB}"')
         try:
             call_command("migrate", interactive=False, verbosity=0)
-            yield
+            yield bool(found)
         finally:
             connections.close_all()
             admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+
+
+def database_keep(template: str) -> None:
+    """Copy the bench database as it is now to ``template``, for later runs to start from
+    (``bench_database(template=...)``). It stays on the server until dropped by hand."""
+    import psycopg
+    from django.db import connections
+
+    connections.close_all()
+    with psycopg.connect(**_admin_params(), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{template}"')
+        admin.execute(f'CREATE DATABASE "{template}" TEMPLATE "{BENCH_DB}"')

@@ -199,6 +199,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Django's own database sessions, with the lookup every request makes written in prepared SQL
+# (webapp/ops/sessions.py). Sessions begun under Django's backend before it was replaced log in
+# again once.
+SESSION_ENGINE = "webapp.ops.sessions"
 # An https:// SITE_URL is a production install: secure cookies, HTTPS only, HSTS. Behind a
 # proxy that ends TLS, the proxy must set X-Forwarded-Proto (see the README's Operations).
 HTTPS = SITE_URL.startswith("https://")
@@ -221,7 +225,8 @@ X_FRAME_OPTIONS = "DENY"
 # LOGIN_COOLOFF_MINUTES, on the login page, the admin and the API's token endpoint alike.
 AUTHENTICATION_BACKENDS = [
     "webapp.ops.auth.LoginThrottleBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, with the per-request user lookup in prepared SQL
+    "webapp.ops.auth.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 10)
 AXES_COOLOFF_TIME = envint("LOGIN_COOLOFF_MINUTES", 15) / 60  # hours

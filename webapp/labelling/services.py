@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -19,6 +20,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from webapp.dbbackend import prepared
 from webapp.labelling import ordering
 from webapp.labelling.models import Assignment, GoldAnswer, QueueItem, Vote
 from webapp.pairs.models import Pair
@@ -128,28 +130,23 @@ def assignment_next(*, project: Project, annotator: Any, now: datetime | None = 
 def _one_statement(
     sql: str, params: dict[str, Any], *, durable: bool = True
 ) -> tuple[Any, ...] | None:
-    """Run one statement and return its first row. PostgreSQL makes a single statement atomic
-    by itself; inside a transaction it runs under a savepoint, so that a failure (a unique
-    violation, say) leaves the surrounding transaction usable.
+    """Run one statement (prepared: see webapp/dbbackend/prepared.py) and return its first row.
+    PostgreSQL makes a single statement atomic by itself; inside a transaction it runs under a
+    savepoint, so that a failure (a unique violation, say) leaves the surrounding transaction
+    usable.
 
     ``durable=False`` commits without waiting for the disk (asynchronous commit), for writes
     that are cheap to lose in a database crash: a lease, never a vote. Only a statement that
     is its own transaction gets it, so it can never loosen someone else's commit.
     """
-    if connection.in_atomic_block:
-        with transaction.atomic(), connection.cursor() as cursor:
+    if connection.in_atomic_block or durable:
+        savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
+        with savepoint, prepared.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchone()
-    # Two statements in one query need client-side binding, psycopg's default in Django.
-    server_side = connection.settings_dict["OPTIONS"].get("server_side_binding", False)
-    with connection.cursor() as cursor:
-        if durable or server_side:
-            cursor.execute(sql, params)
-        else:
-            # Both statements go in one simple query: one implicit transaction, whose commit
-            # reads the setting.
-            cursor.execute("SELECT set_config('synchronous_commit', 'off', true);" + sql, params)
-            cursor.nextset()
+    with transaction.atomic(), prepared.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        cursor.execute(sql, params)
         return cursor.fetchone()
 
 

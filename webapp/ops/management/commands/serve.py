@@ -61,7 +61,7 @@ class Command(BaseCommand):
             python, "-m", "uvicorn", "webapp.asgi:application",
             "--host", opts["host"], "--port", str(opts["port"]),
             "--workers", str(opts["web_workers"] or min(8, 2 * (os.cpu_count() or 1) + 1)),
-            "--log-level", "warning",
+            "--log-level", "warning", "--no-access-log",
         ]  # fmt: skip
         # Under ASGI each request may run on another thread, so Django's persistent connections
         # are not reused; the web server takes a psycopg pool instead (DATABASE_POOL=0 opts out).
