@@ -471,7 +471,7 @@ class DecisionCursor(CursorPagination):
 
 def _decision_page(request: Request, qs: Any) -> Response:
     paginator = DecisionCursor()
-    page = paginator.paginate_queryset(qs, request) or []
+    page: list[Any] = paginator.paginate_queryset(qs, request) or []
     return paginator.get_paginated_response(s.ReviewDecisionSerializer(page, many=True).data)
 
 
