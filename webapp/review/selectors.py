@@ -40,14 +40,11 @@ def flag_kind_label(kind: str) -> str:
 
 
 def flag_kinds(*, project: Project) -> list[tuple[str, str]]:
-    """Every flag kind the project's queue holds (from its dashboard figures when built),
-    plus the kinds the Flag model knows."""
+    """The kinds the Flag model knows, and any other kind the queue held when it was built."""
     kinds = {k.value for k in Flag.Kind}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT DISTINCT kind FROM flags_flag WHERE project_id = %s LIMIT 200", [project.pk]
-        )
-        kinds.update(row[0] for row in cursor.fetchall())
+    charts = ReviewSettings.objects.filter(project=project).values_list("charts", flat=True).first()
+    if isinstance(charts, dict):
+        kinds.update(str(k) for k in charts.get("kinds", []))
     return sorted((k, flag_kind_label(k)) for k in kinds)
 
 
@@ -102,10 +99,18 @@ def queue_page(
         return [QueueRow(*row) for row in cursor.fetchall()]
 
 
-def queue_count(*, project: Project, queue_filter: QueueFilter) -> int:
+COUNT_CAP = 10_000
+
+
+def queue_count(*, project: Project, queue_filter: QueueFilter, cap: int = COUNT_CAP) -> int:
+    """How many queued pairs match, counted up to ``cap`` + 1 (a page says "more than cap";
+    a bulk preview counts them all)."""
     sql, params = _queue_from(queue_filter)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) {sql}", {**params, "project": project.pk})
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT 1 {sql} LIMIT %(cap)s) c",
+            {**params, "project": project.pk, "cap": cap + 1},
+        )
         row = cursor.fetchone()
     return int(row[0]) if row else 0
 

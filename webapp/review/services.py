@@ -328,6 +328,11 @@ def review_queue_rebuild(*, project: Project, run_id: int | None = None) -> int:
         )
         n = cursor.rowcount
         settings.charts = _run_charts(project, run_id)
+        cursor.execute(
+            "SELECT DISTINCT kind FROM flags_flag WHERE project_id = %(project)s LIMIT 500",
+            params,
+        )
+        settings.charts["kinds"] = sorted(row[0] for row in cursor.fetchall())
         settings.queue_built_at = timezone.now()
         settings.queue_run_id = run_id
         settings.save(update_fields=["charts", "queue_built_at", "queue_run_id"])

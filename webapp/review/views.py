@@ -72,6 +72,7 @@ def queue(request: HttpRequest, project_id: int) -> HttpResponse:
         "role": role,
         "rows": rows,
         "total": selectors.queue_count(project=project, queue_filter=queue_filter),
+        "count_cap": selectors.COUNT_CAP,
         "error": error,
         "settings": settings,
         "next_after": rows[-1].rank if len(rows) == selectors.PAGE else None,
