@@ -104,11 +104,11 @@ def _p95(times: list[float]) -> float:
 
 def run(figures: Figures) -> None:
     with bench_database():
+        from django.contrib.auth import get_user_model
         from django.test import Client
 
         from bench.bench_export import PROJECT, fill
-        from tests.factories import MembershipFactory, UserFactory
-        from webapp.projects.models import Project
+        from webapp.projects.models import Membership, Project
         from webapp.review import services
         from webapp.review.dashboards import CHARTS
         from webapp.review.filters import QueueFilter
@@ -128,8 +128,8 @@ def run(figures: Figures) -> None:
         figures("queue_rebuild_seconds", time.perf_counter() - started, "s")
         figures("flagged_pairs", flagged, "pairs")
 
-        user = UserFactory(username="bench-reviewer")
-        MembershipFactory(project=project, user=user, role="reviewer")
+        user = get_user_model().objects.create(username="bench-reviewer")
+        Membership.objects.create(project=project, user=user, role="reviewer")
         started = time.perf_counter()
         bulk = services.review_bulk_apply(
             project=project, queue_filter=QueueFilter(mu_max=-1.95), action="flip", reviewer=user
