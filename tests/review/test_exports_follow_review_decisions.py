@@ -10,7 +10,7 @@ import pytest
 
 from tests.exports.helpers import make_pairs
 from tests.review.helpers import reviewer
-from webapp.exports.selectors import ExportSpec
+from webapp.exports.selectors import ExportError, ExportSpec
 from webapp.exports.services import export_create, export_write
 from webapp.review import services
 
@@ -38,6 +38,8 @@ def test_flip_drop_and_reviewed_only(project: Any) -> None:
     labelled = [p for p in made.pairs if p.imported_label in ("a", "b")]
     flipped, dropped, kept = labelled[:3]
     rita = reviewer(project)
+    with pytest.raises(ExportError, match="no review decisions"):
+        _export(project, reviewed_only=True)
     _, before = _export(project)
     assert {flipped.pk, dropped.pk, kept.pk} <= set(before)
     services.review_decide(project=project, pair_id=flipped.pk, action="flip", reviewer=rita)

@@ -217,14 +217,27 @@ def _params(*, project: Project, spec: ExportSpec, source: ScoreSource, split: s
     }
 
 
-def check_spec(*, spec: ExportSpec) -> None:
+def check_spec(*, spec: ExportSpec, project: Project | None = None) -> None:
     """Raise ExportError for filters PrefLab has no data for."""
     if spec.style not in ExportSnapshot.Style.values:
         raise ExportError(f"unknown style {spec.style!r}")
-    if spec.reviewed_only and review_source() is None:
-        raise ExportError(
-            "reviewed only: PrefLab has no review decisions yet, so no pair would be exported"
-        )
+    if spec.reviewed_only:
+        table = review_source()
+        if table is None:
+            raise ExportError("reviewed only: PrefLab has no review app, so no pair is reviewed")
+        if project is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT EXISTS (SELECT 1 FROM {table} WHERE project_id = %s "
+                    "AND outcome IN ('keep', 'flip', 'tie'))",
+                    [project.pk],
+                )
+                row = cursor.fetchone()
+            if not (row and row[0]):
+                raise ExportError(
+                    "reviewed only: this project has no review decisions that set a label "
+                    "(keep, flip or tie) yet, so no pair would be exported"
+                )
 
 
 def export_sql(
