@@ -76,12 +76,26 @@ class QueueFilter:
             votes_disagree=raw_disagree in (True, "1", "on", "true", "yes"),
         )
 
+    def source(self) -> str:
+        """The queue rows to walk, as ``i`` (and ``ik``, the rows of the kind filtered on)."""
+        if self.kind:
+            return (
+                "review_reviewitemkind ik JOIN review_reviewitem i ON i.pair_id = ik.pair_id "
+                "AND ik.project_id = i.project_id"
+            )
+        return "review_reviewitem i"
+
+    def order(self) -> str:
+        """The queue's order for ``source``: by the rank of the index it walks."""
+        return "ik.rank" if self.kind else "i.rank"
+
     def sql(self) -> tuple[str, dict[str, Any]]:
         """AND-ed conditions and their parameters (names prefixed ``f_``)."""
         clauses: list[str] = []
         params: dict[str, Any] = {}
         if self.kind:
-            clauses.append("%(f_kind)s = ANY(i.kinds)")
+            # the caller walks review_reviewitemkind for a kind (see ``source``)
+            clauses.append("ik.kind = %(f_kind)s")
             params["f_kind"] = self.kind
         if self.mu_min is not None:
             clauses.append("i.mu >= %(f_mu_min)s")

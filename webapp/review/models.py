@@ -148,6 +148,28 @@ class ReviewItem(models.Model):
         return f"pair {self.pair_id}: {self.top_kind}"
 
 
+class ReviewItemKind(models.Model):
+    """One row per flag kind of a queued pair, with the pair's queue rank: filtering the queue
+    by a kind walks (project, kind, rank) instead of every more severe pair before it."""
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    # No cascade: a deleted pair's rows go at the next rebuild; the queue joins ReviewItem,
+    # which goes with its pair, so they are never shown.
+    pair = models.ForeignKey(
+        Pair, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
+    kind = models.CharField(max_length=40)
+    rank = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "kind", "rank"], name="reviewitemkind_rank")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on pair {self.pair_id}"
+
+
 class ReviewSettings(models.Model):
     """A project's review settings (ambiguity-driven extra votes after each scoring run) and
     when its review queue was last built."""

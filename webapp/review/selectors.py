@@ -68,7 +68,8 @@ class QueueRow:
 def _queue_from(queue_filter: QueueFilter) -> tuple[str, dict[str, Any]]:
     where, params = queue_filter.sql()
     return (
-        f"""FROM review_reviewitem i LEFT JOIN review_pairreview rv ON rv.pair_id = i.pair_id
+        f"""FROM {queue_filter.source()}
+        LEFT JOIN review_pairreview rv ON rv.pair_id = i.pair_id
         WHERE i.project_id = %(project)s AND {where}""",
         params,
     )
@@ -88,8 +89,8 @@ def queue_page(
             FROM (
                 SELECT i.pair_id, i.rank, i.severity, i.kinds, i.mu, i.sigma, i.split,
                     coalesce(rv.outcome, '') AS outcome
-                {sql} AND i.rank > %(after)s
-                ORDER BY i.rank LIMIT %(limit)s
+                {sql} AND {queue_filter.order()} > %(after)s
+                ORDER BY {queue_filter.order()} LIMIT %(limit)s
             ) q
             JOIN pairs_pair p ON p.id = q.pair_id JOIN pairs_prompt pr ON pr.id = p.prompt_id
             ORDER BY q.rank
@@ -99,7 +100,7 @@ def queue_page(
         return [QueueRow(*row) for row in cursor.fetchall()]
 
 
-COUNT_CAP = 10_000
+COUNT_CAP = 1000
 
 
 def queue_count(*, project: Project, queue_filter: QueueFilter, cap: int = COUNT_CAP) -> int:

@@ -205,7 +205,7 @@ def _bulk_targets(project: Project, queue_filter: QueueFilter, action: str) -> t
                 coalesce(rv.outcome, '') AS in_force,
                 coalesce({parts.label}, '') AS label, {parts.source} AS source,
                 coalesce({parts.label_unreviewed}, '') AS unreviewed
-            FROM review_reviewitem i JOIN pairs_pair p ON p.id = i.pair_id
+            FROM {queue_filter.source()} JOIN pairs_pair p ON p.id = i.pair_id
             {parts.joins}
             WHERE i.project_id = %(project)s AND {where}
         ) t
@@ -304,6 +304,7 @@ def review_queue_rebuild(*, project: Project, run_id: int | None = None) -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         settings = ReviewSettings.objects.select_for_update().get_or_create(project=project)[0]
         cursor.execute("DELETE FROM review_reviewitem WHERE project_id = %(project)s", params)
+        cursor.execute("DELETE FROM review_reviewitemkind WHERE project_id = %(project)s", params)
         cursor.execute(
             """
             INSERT INTO review_reviewitem (pair_id, project_id, scoring_run_id, severity, kinds,
@@ -327,6 +328,15 @@ def review_queue_rebuild(*, project: Project, run_id: int | None = None) -> int:
             params,
         )
         n = cursor.rowcount
+        cursor.execute(
+            """
+            INSERT INTO review_reviewitemkind (project_id, pair_id, kind, rank)
+            SELECT DISTINCT %(project)s, i.pair_id, k.kind, i.rank
+            FROM review_reviewitem i CROSS JOIN unnest(i.kinds) AS k(kind)
+            WHERE i.project_id = %(project)s
+            """,
+            params,
+        )
         settings.charts = _run_charts(project, run_id)
         cursor.execute(
             "SELECT DISTINCT kind FROM flags_flag WHERE project_id = %(project)s LIMIT 500",
