@@ -138,22 +138,23 @@ def strength_deciles(*, project: Project) -> Figure | None:
 
 def label_agreement(*, project: Project) -> Figure | None:
     """Per decile: the share of pairs whose effective label points the way mu does. The run's
-    counts, corrected for the pairs decided since (a decided pair counts by its decision)."""
+    counts, corrected for the pairs decided since (a decided pair counts by its decision; the
+    decision in force carries the pair's score in the run it answered)."""
     c = _run_charts(project)
     if not c:
         return None
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT s.decile, count(*),
-                count(*) FILTER (WHERE s.mu > 0),
+            SELECT rv.decile, count(*),
+                count(*) FILTER (WHERE rv.mu > 0),
                 count(*) FILTER (WHERE rv.label IN ('a', 'b')
-                                   AND (rv.label = s.label_scored) = (s.mu > 0)),
+                                   AND (rv.label = rv.label_scored) = (rv.mu > 0)),
                 count(*) FILTER (WHERE rv.label NOT IN ('a', 'b'))
             FROM review_pairreview rv
-            JOIN scoring_pairscore s ON s.run_id = %(run)s AND s.pair_id = rv.pair_id
             WHERE rv.project_id = %(project)s AND rv.outcome IN ('keep', 'flip', 'tie', 'drop')
-            GROUP BY s.decile
+              AND rv.scoring_run_id = %(run)s AND rv.mu IS NOT NULL
+            GROUP BY rv.decile
             """,
             {"project": project.pk, "run": c["run"]},
         )
@@ -288,9 +289,9 @@ def annotator_bias(*, project: Project) -> Figure | None:
 
 
 def review_progress(*, project: Project) -> Figure | None:
+    charts = ReviewSettings.objects.filter(project=project).values_list("charts", flat=True).first()
+    flagged = int(charts.get("flagged", 0)) if isinstance(charts, dict) else 0
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM review_reviewitem WHERE project_id = %s", [project.pk])
-        flagged = int((cursor.fetchone() or (0,))[0])
         cursor.execute(
             "SELECT outcome, count(*) FROM review_pairreview WHERE project_id = %s "
             "GROUP BY outcome",

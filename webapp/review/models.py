@@ -89,6 +89,12 @@ class PairReview(models.Model):
     outcome = models.CharField(max_length=12, blank=True)
     label = models.CharField(max_length=3, blank=True)
     decided_at = models.DateTimeField()
+    # The pair's score in the run the decision answered (copied by the trigger), so the
+    # dashboards compare decisions with mu without joining the run's million scores.
+    scoring_run_id = models.BigIntegerField(null=True)
+    decile = models.SmallIntegerField(null=True)
+    mu = models.FloatField(null=True)
+    label_scored = models.CharField(max_length=1, blank=True, default="", db_default="")
 
     class Meta:
         indexes = [models.Index(fields=["project", "outcome"], name="pairreview_outcome")]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from webapp.flags.models import Flag
@@ -75,12 +75,21 @@ def _queue_from(queue_filter: QueueFilter) -> tuple[str, dict[str, Any]]:
     )
 
 
+# The queue's filters (review state above all) fool the planner's row estimates into hash
+# joins that read every queued pair; walking the rank index with nested loops stops at the
+# page's LIMIT. These settings hold for the one statement's transaction only.
+_WALK = (
+    "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL enable_sort = off"
+)
+
+
 def queue_page(
     *, project: Project, queue_filter: QueueFilter, after_rank: int = 0, limit: int = PAGE
 ) -> list[QueueRow]:
     """One page of the review queue, most severe first (keyset pagination on its rank)."""
     sql, params = _queue_from(queue_filter)
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_WALK)
         cursor.execute(
             f"""
             SELECT q.pair_id, q.rank, q.severity, q.kinds, q.mu, q.sigma, q.split, q.outcome,
@@ -107,7 +116,8 @@ def queue_count(*, project: Project, queue_filter: QueueFilter, cap: int = COUNT
     """How many queued pairs match, counted up to ``cap`` + 1 (a page says "more than cap";
     a bulk preview counts them all)."""
     sql, params = _queue_from(queue_filter)
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_WALK)
         cursor.execute(
             f"SELECT count(*) FROM (SELECT 1 {sql} LIMIT %(cap)s) c",
             {**params, "project": project.pk, "cap": cap + 1},

@@ -343,6 +343,7 @@ def review_queue_rebuild(*, project: Project, run_id: int | None = None) -> int:
             params,
         )
         settings.charts["kinds"] = sorted(row[0] for row in cursor.fetchall())
+        settings.charts["flagged"] = n
         settings.queue_built_at = timezone.now()
         settings.queue_run_id = run_id
         settings.save(update_fields=["charts", "queue_built_at", "queue_run_id"])
