@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from tests.exports.helpers import add_scores, add_votes, make_pairs
-from webapp.exports.selectors import ExportError, ExportSpec
+from webapp.exports.selectors import ExportSpec
 from webapp.exports.services import export_create, export_write
 from webapp.labelling.models import HumanLabel
 from webapp.pairs.labels import effective_labels
@@ -107,10 +107,3 @@ def test_a_flagged_pair_is_exported_with_its_flags_unless_dropped(project: Any) 
     _, rows = _export(project)
     assert rows[made.pairs[0].pk]["flags"] == ["ambiguous", "likely_mislabelled"]
     assert rows[made.pairs[1].pk]["flags"] is None
-
-
-def test_reviewed_only_is_refused_until_review_exists(project: Any) -> None:
-    with pytest.raises(ExportError, match="no review decisions"):
-        export_create(
-            project=project, file_format="jsonl", spec=ExportSpec(reviewed_only=True), enqueue=False
-        )

@@ -39,6 +39,19 @@ urlpatterns = [
     path("projects/<id:project_id>/exports/", views.export_list, name="exports"),
     path("exports/<id:snapshot_id>/", views.export_detail, name="export"),
     path("exports/<id:snapshot_id>/files/<str:name>", views.export_download, name="download"),
+    # --- review decisions ---
+    path(
+        "projects/<id:project_id>/review/decisions/",
+        views.review_decisions,
+        name="review-decisions",
+    ),
+    path(
+        "projects/<id:project_id>/pairs/<id:pair_id>/decisions/",
+        views.pair_review_decisions,
+        name="pair-review-decisions",
+    ),
+    path("projects/<id:project_id>/review/bulk/", views.review_bulk, name="review-bulk"),
+    # --- end of review decisions ---
 ]
 
 # --- training runs ------------------------------------------------------------------------------

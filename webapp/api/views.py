@@ -522,6 +522,18 @@ def training_run_detail(request: Request, run_id: int) -> Response:
 class ScoreCursor(CursorPagination):
     ordering = "pair_id"
     page_size = 100
+
+
+# --- review decisions -----------------------------------------------------------------------
+
+from webapp.review import selectors as review_selectors  # noqa: E402
+from webapp.review import services as review  # noqa: E402
+from webapp.review.filters import FilterError, QueueFilter  # noqa: E402
+
+
+class DecisionCursor(CursorPagination):
+    ordering = "-id"
+    page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
 
@@ -620,3 +632,103 @@ def flag_list(request: Request, project_id: int) -> Response:
     paginator = FlagCursor()
     page = paginator.paginate_queryset(flags, request) or []
     return paginator.get_paginated_response(s.FlagSerializer(page, many=True).data)
+
+
+def _decision_page(request: Request, qs: Any) -> Response:
+    paginator = DecisionCursor()
+    page: list[Any] = paginator.paginate_queryset(qs, request) or []
+    return paginator.get_paginated_response(s.ReviewDecisionSerializer(page, many=True).data)
+
+
+@extend_schema(
+    operation_id="projects_review_decisions",
+    methods=["GET"],
+    responses={200: s.ReviewDecisionPageSerializer, **READ_ERRORS},
+    tags=["review"],
+)
+@extend_schema(
+    operation_id="projects_review_decide",
+    methods=["POST"],
+    request=s.ReviewDecisionRequestSerializer,
+    responses={201: s.ReviewDecisionSerializer, **ERRORS},
+    tags=["review"],
+)
+@api_view(["GET", "POST"])
+@parser_classes([JSONParser, FormParser, MultiPartParser])
+def review_decisions(request: Request, project_id: int) -> Response:
+    """GET: the project's review decisions, newest first. POST: decide on one pair (keep,
+    flip, tie, drop, more_votes with ``votes``, or undo its latest decision). Reviewers."""
+    project, _ = _project(request, project_id, Membership.Role.REVIEWER)
+    if request.method == "GET":
+        return _decision_page(request, review_selectors.decisions_for_project(project=project))
+    data = _valid(s.ReviewDecisionRequestSerializer, request.data)
+    try:
+        if data["action"] == "undo":
+            decision = review.review_undo(
+                project=project, pair_id=data["pair"], reviewer=request.user,
+                reason=data.get("reason", ""),
+            )  # fmt: skip
+        else:
+            decision = review.review_decide(
+                project=project, pair_id=data["pair"], action=data["action"],
+                reviewer=request.user, reason=data.get("reason", ""),
+                votes=data.get("votes", 0), flag_id=data.get("flag"),
+            )  # fmt: skip
+    except review.ReviewError as exc:
+        raise ValidationError({"action": [str(exc)]}) from exc
+    return Response(s.ReviewDecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    operation_id="projects_pairs_review_decisions",
+    responses={200: s.ReviewDecisionPageSerializer, **READ_ERRORS},
+    tags=["review"],
+)
+@api_view(["GET"])
+def pair_review_decisions(request: Request, project_id: int, pair_id: int) -> Response:
+    """Every review decision on one pair, newest first."""
+    project, _ = _project(request, project_id, Membership.Role.REVIEWER)
+    if not Pair.objects.filter(project=project, pk=pair_id).exists():
+        raise NotFound("No such pair")
+    return _decision_page(
+        request, review_selectors.decisions_for_pair(project=project, pair_id=pair_id)
+    )
+
+
+@extend_schema(
+    request=s.ReviewBulkRequestSerializer,
+    responses={
+        200: OpenApiResponse(s.ReviewBulkResultSerializer, description="Preview: a count."),
+        201: OpenApiResponse(s.ReviewBulkResultSerializer, description="Decided."),
+        **ERRORS,
+    },
+    tags=["review"],
+)
+@api_view(["POST"])
+@parser_classes([JSONParser])
+def review_bulk(request: Request, project_id: int) -> Response:
+    """One action on every flagged pair of a filter (the review queue's filters). Without
+    ``confirm`` it only counts the pairs; with ``confirm: true`` it decides them."""
+    project, _ = _project(request, project_id, Membership.Role.REVIEWER)
+    data = _valid(s.ReviewBulkRequestSerializer, request.data)
+    try:
+        queue_filter = QueueFilter.parse(data.get("filter") or {})
+    except FilterError as exc:
+        raise ValidationError({"filter": [str(exc)]}) from exc
+    action = data["action"]
+    body: dict[str, Any] = {"action": action, "filter": queue_filter.as_dict(), "bulk": None}
+    try:
+        if not data.get("confirm"):
+            body["count"] = review.review_bulk_preview(
+                project=project, queue_filter=queue_filter, action=action
+            )
+            body["confirmed"] = False
+            return Response(s.ReviewBulkResultSerializer(body).data)
+        bulk = review.review_bulk_apply(
+            project=project, queue_filter=queue_filter, action=action, reviewer=request.user,
+            reason=data.get("reason", ""), votes=data.get("votes", 0),
+        )  # fmt: skip
+    except review.ReviewError as exc:
+        raise ValidationError({"action": [str(exc)]}) from exc
+    body.update(count=bulk.n_pairs, confirmed=True, bulk=bulk.pk)
+    return Response(s.ReviewBulkResultSerializer(body).data, status=status.HTTP_201_CREATED)

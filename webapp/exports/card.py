@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 REASONS = {
+    "dropped": "dropped by a reviewer",
     "unlabelled": "no label: neither votes nor an imported label say which response is better",
     "tie": "a tie or 'both bad': no preferred response, so no (chosen, rejected) pair",
     "not_reviewed": "not reviewed (filter: reviewed only)",

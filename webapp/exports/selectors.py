@@ -8,10 +8,11 @@ pyarrow's JSON reader).
 
 Where each column comes from:
   label, label_source, human_agreement
-      the pair's effective label, by the rule of ``webapp.pairs.labels.effective_labels``: its
-      aggregated human label (source "gold", "dawid_skene" or "majority"; agreement = that
-      label's confidence), else the majority of its decisive votes ("votes"; agreement = the
-      majority's share), else its imported label ("imported"; agreement null);
+      the pair's effective label, by the rule of ``webapp.pairs.labels`` (its SQL, literally):
+      a reviewer's keep / flip / tie ("review"; agreement null; a dropped pair is left out),
+      else its aggregated human label (source "gold", "dawid_skene" or "majority"; agreement =
+      that label's confidence), else the majority of its decisive votes ("votes"; agreement =
+      the majority's share), else its imported label ("imported"; agreement null);
   mu, sigma
       the latest complete scoring run of the project (``webapp.scoring``); mu is the ensemble's
       preference strength r(chosen) - r(rejected) for the *exported* chosen response (its sign
@@ -43,6 +44,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from webapp.exports.models import ExportSnapshot
+from webapp.pairs.labels import effective_label_sql
 from webapp.projects.models import Membership, Project
 from webapp.projects.selectors import project_for_user
 
@@ -128,7 +130,11 @@ def score_source(*, project: Project) -> ScoreSource:
 
 
 def review_source() -> str | None:
-    """The table of review decisions, once PrefLab has one; none exists yet."""
+    """The table of the review decisions in force, where the review app is installed."""
+    if apps.is_installed("webapp.review"):
+        from webapp.review.models import PairReview
+
+        return PairReview._meta.db_table
     return None
 
 
@@ -147,8 +153,10 @@ def _base_sql(
     votes_scope = (
         ""
         if id_range
-        else "JOIN pairs_pair vp ON vp.id = v.pair_id AND vp.project_id = %(project)s"
+        else "AND EXISTS (SELECT 1 FROM pairs_pair vp WHERE vp.id = v.pair_id "
+        "AND vp.project_id = %(project)s)"
     )
+    label = effective_label_sql(pair="p", votes_where=f"v.pair_id {ids} {votes_scope}")
     scores = (
         f"LEFT JOIN {source.score_table} s ON s.pair_id = p.id AND s.run_id = %(run)s"
         if source.has_scores
@@ -177,26 +185,11 @@ def _base_sql(
     split_clause = "AND p.split = %(split)s" if split is not None else ""
     return f"""
         SELECT p.id, p.split, p.prompt_id, p.response_a_id, p.response_b_id,
-            CASE WHEN hl.pair_id IS NOT NULL
-                     THEN CASE WHEN hl.label = 'both_bad' THEN 'tie' ELSE hl.label END
-                 WHEN coalesce(va.a, 0) + coalesce(va.b, 0) = 0 THEN p.imported_label
-                 WHEN va.a > va.b THEN 'a' WHEN va.b > va.a THEN 'b' ELSE 'tie' END AS label,
-            CASE WHEN hl.pair_id IS NOT NULL THEN hl.source
-                 WHEN coalesce(va.a, 0) + coalesce(va.b, 0) > 0 THEN 'votes'
-                 WHEN p.imported_label <> '' THEN 'imported' ELSE 'none' END AS label_source,
-            CASE WHEN hl.pair_id IS NOT NULL THEN hl.confidence
-                 WHEN coalesce(va.a, 0) + coalesce(va.b, 0) > 0
-                 THEN greatest(va.a, va.b)::float8 / (va.a + va.b) END AS agreement,
+            coalesce({label.label}, '') AS label, {label.source} AS label_source,
+            {label.agreement} AS agreement, {label.reviewed} AS reviewed,
             {score_cols}, {flag_col}
         FROM pairs_pair p
-        LEFT JOIN (
-            SELECT v.pair_id, count(*) FILTER (WHERE v.choice = 'a') AS a,
-                count(*) FILTER (WHERE v.choice = 'b') AS b
-            FROM labelling_vote v {votes_scope}
-            WHERE v.choice IN ('a', 'b') AND v.pair_id {ids}
-            GROUP BY v.pair_id
-        ) va ON va.pair_id = p.id
-        LEFT JOIN labelling_humanlabel hl ON hl.pair_id = p.id
+        {label.joins}
         {scores}
         {flags}
         WHERE p.project_id = %(project)s {split_clause} AND p.id {ids}
@@ -228,7 +221,7 @@ def _filter_clauses(spec: ExportSpec) -> list[str]:
     """SQL conditions, in the order the dataset card reports them."""
     clauses = []
     if spec.reviewed_only:
-        clauses.append("FALSE")  # see review_source(): checked before this is reached
+        clauses.append("b.reviewed")  # a reviewer's keep, flip or tie sets the label
     if spec.drop_flagged:
         clauses.append("b.flags IS NULL")
     if spec.min_strength is not None:
@@ -245,14 +238,27 @@ def _params(*, project: Project, spec: ExportSpec, source: ScoreSource, split: s
     }
 
 
-def check_spec(*, spec: ExportSpec) -> None:
+def check_spec(*, spec: ExportSpec, project: Project | None = None) -> None:
     """Raise ExportError for filters PrefLab has no data for."""
     if spec.style not in ExportSnapshot.Style.values:
         raise ExportError(f"unknown style {spec.style!r}")
-    if spec.reviewed_only and review_source() is None:
-        raise ExportError(
-            "reviewed only: PrefLab has no review decisions yet, so no pair would be exported"
-        )
+    if spec.reviewed_only:
+        table = review_source()
+        if table is None:
+            raise ExportError("reviewed only: PrefLab has no review app, so no pair is reviewed")
+        if project is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT EXISTS (SELECT 1 FROM {table} WHERE project_id = %s "
+                    "AND outcome IN ('keep', 'flip', 'tie'))",
+                    [project.pk],
+                )
+                row = cursor.fetchone()
+            if not (row and row[0]):
+                raise ExportError(
+                    "reviewed only: this project has no review decisions that set a label "
+                    "(keep, flip or tie) yet, so no pair would be exported"
+                )
 
 
 def export_sql(
@@ -332,10 +338,11 @@ def export_counts(
     source = source or score_source(project=project)
     split = spec.split or None
     cases = [
+        ("dropped", "b.label_source = 'dropped'"),
         ("unlabelled", "b.label NOT IN ('a', 'b', 'tie', 'both_bad')"),
         ("tie", "b.label IN ('tie', 'both_bad')"),
     ]
-    names = {"FALSE": "not_reviewed", "b.flags IS NULL": "flagged"}
+    names = {"b.reviewed": "not_reviewed", "b.flags IS NULL": "flagged"}
     for clause in _filter_clauses(spec):
         cases.append((names.get(clause, "below_strength"), f"NOT coalesce({clause}, FALSE)"))
     # each reason counts the pairs it removes from those that passed every earlier test

@@ -76,7 +76,7 @@ def export_create(
     version numbers of concurrent exports distinct. Raises ExportError for a bad request."""
     if file_format not in ExportSnapshot.FileFormat.values:
         raise ExportError(f"unknown format {file_format!r}")
-    check_spec(spec=spec)
+    check_spec(spec=spec, project=project)
     with transaction.atomic():
         Project.objects.select_for_update().filter(pk=project.pk).first()
         last = ExportSnapshot.objects.filter(project=project).aggregate(v=Max("version"))["v"]

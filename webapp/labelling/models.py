@@ -145,6 +145,9 @@ class QueueItem(models.Model):
     votes = models.IntegerField(default=0)
     leases = models.IntegerField(default=0)
     wanted = models.IntegerField(default=3)
+    # How much more votes on this pair are worth than on others (higher first), for orders
+    # that use it: set by the review app's ambiguity-driven votes, 0 otherwise.
+    priority = models.FloatField(default=0, db_default=0)
     taken = models.GeneratedField(
         expression=F("votes") + F("leases"),
         output_field=models.IntegerField(),
@@ -158,6 +161,15 @@ class QueueItem(models.Model):
                 fields=["project", "taken", "pair"],
                 condition=Q(taken__lt=F("wanted")),
                 name="queue_open_fewest",
+            ),
+            # The "most ambiguous first" order (see ordering.py).
+            models.Index(
+                "project",
+                models.F("priority").desc(),
+                "taken",
+                "pair",
+                condition=Q(taken__lt=F("wanted")),
+                name="queue_open_priority",
             ),
         ]
 

@@ -7,8 +7,8 @@ in ``Project.queue_order``.
 
 Each order needs an index that walks the open pairs of a project in that order, or "next" reads
 the whole queue. ``fewest_votes`` has ``queue_open_fewest`` (see models.QueueItem). An order added
-later (say, ambiguous pairs first, by a score kept on the queue row) registers itself here and
-brings its own partial index in a migration.
+later registers itself here and brings its own partial index in a migration, as
+``most_ambiguous`` does (``queue_open_priority``, migration 0004).
 """
 
 from __future__ import annotations
@@ -47,5 +47,15 @@ register(
         label="Fewest votes first (then oldest pair)",
         # Votes and live leases together: two annotators asking at once get different pairs.
         order_by="q.taken, q.pair_id",
+    )
+)
+
+
+register(
+    QueueOrder(
+        name="most_ambiguous",
+        label="Most ambiguous or disputed first (after a scoring run), then fewest votes",
+        # q.priority is set by the review app's ambiguity-driven votes; 0 for other pairs.
+        order_by="q.priority DESC, q.taken, q.pair_id",
     )
 )

@@ -451,3 +451,49 @@ def gold_set(*, pair: Pair, choice: str, note: str = "", created_by: Any = None)
 def gold_remove(*, project: Project, pair_id: int) -> int:
     deleted, _ = GoldAnswer.objects.filter(project=project, pair_id=pair_id).delete()
     return deleted
+
+
+def votes_wanted_raise(*, project: Project, pair_ids: list[int], extra: int) -> int:
+    """Ask for ``extra`` more votes on each of the pairs: each then wants ``extra`` votes more
+    than it wanted or has, whichever is more. One UPDATE of the pairs (their trigger moves
+    the queue rows' ``wanted``); returns how many pairs it raised."""
+    if extra < 1:
+        raise LabellingError("ask for at least one more vote")
+    if not pair_ids:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE pairs_pair p
+            SET votes_wanted = least(32767, greatest(q.wanted, q.votes) + %(extra)s)
+            FROM labelling_queueitem q
+            WHERE q.pair_id = p.id AND p.project_id = %(project)s AND p.id = ANY(%(ids)s)
+            """,
+            {"project": project.pk, "ids": list(pair_ids), "extra": extra},
+        )
+        return cursor.rowcount
+
+
+def queue_priority_set(*, project: Project, priorities: dict[int, float]) -> int:
+    """Set the queue priority (used by the ``most_ambiguous`` order) of the given pairs and
+    clear it on every other pair of the project, in two set-based statements."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE labelling_queueitem SET priority = 0 WHERE project_id = %s AND priority <> 0",
+            [project.pk],
+        )
+        if not priorities:
+            return 0
+        cursor.execute(
+            """
+            UPDATE labelling_queueitem q SET priority = v.priority
+            FROM unnest(%(ids)s::bigint[], %(values)s::float8[]) AS v(pair_id, priority)
+            WHERE q.pair_id = v.pair_id AND q.project_id = %(project)s
+            """,
+            {
+                "project": project.pk,
+                "ids": list(priorities),
+                "values": [float(v) for v in priorities.values()],
+            },
+        )
+        return cursor.rowcount

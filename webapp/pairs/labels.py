@@ -1,9 +1,19 @@
-"""The effective label of a pair: the one function every part of PrefLab asks.
+"""The effective label of a pair: the one rule every part of PrefLab asks.
 
-Order of authority: the pair's aggregated human label (gold answer, Dawid-Skene or majority,
-as the last aggregation computed it); else a plain majority of its votes when they are newer
-than any aggregation; else the label the pair was imported with. (Review decisions, when
-they exist, will come first.)
+Order of authority:
+  1. the review decision in force on the pair (``webapp.review``): keep, flip or tie set the
+     label (source "review"); drop leaves the pair without one (label "", source "dropped"),
+     so exports and scoring leave it out; "send back for more votes", or an undo back to no
+     decision, sets nothing and the rules below apply;
+  2. the pair's aggregated human label (gold answer, Dawid-Skene or majority, as the last
+     aggregation computed it; "both bad" counts as a tie);
+  3. a plain majority of its decisive (A / B) votes, when they are newer than any aggregation
+     ("votes"; an even split is a tie);
+  4. the label the pair was imported with ("imported", or "none" for an unlabelled pair).
+
+``effective_label_sql`` writes that rule as SQL over a pair row, so Python callers
+(``effective_labels``, ``effective_label``) and set-based ones (exports, the review queue's
+bulk actions) apply literally the same rule.
 """
 
 from __future__ import annotations
@@ -18,49 +28,114 @@ from webapp.projects.models import Project
 @dataclass(frozen=True, slots=True)
 class EffectiveLabel:
     label: str  # "a" | "b" | "tie" | ""
-    source: str  # "gold" | "dawid_skene" | "majority" | "votes" | "imported" | "none"
+    # "review" | "dropped" | "gold" | "dawid_skene" | "majority" | "votes" | "imported" | "none"
+    source: str
     # confidence of a human label: Dawid-Skene posterior or share of votes that agree
     agreement: float | None
 
 
-def effective_labels(*, project: Project) -> dict[int, EffectiveLabel]:
-    """Every pair of the project with its effective label, in two set-based queries."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT v.pair_id,
-                   count(*) FILTER (WHERE v.choice = 'a'),
-                   count(*) FILTER (WHERE v.choice = 'b')
-            FROM labelling_vote v JOIN pairs_pair p ON p.id = v.pair_id
-            WHERE p.project_id = %s
+@dataclass(frozen=True, slots=True)
+class LabelSql:
+    """SQL pieces over a pair row aliased ``pair``: LEFT JOINs to add after it, and the
+    expressions of the effective label, its source, its agreement and whether a reviewer's
+    decision sets it."""
+
+    joins: str
+    label: str
+    source: str
+    agreement: str
+    reviewed: str
+    # the label and source the pair would have without any review decision
+    label_unreviewed: str
+    source_unreviewed: str
+
+
+REVIEW_LABELS = "('keep', 'flip', 'tie')"
+
+
+def effective_label_sql(*, pair: str = "p", votes_where: str = "TRUE") -> LabelSql:
+    """The rule as SQL. ``votes_where`` narrows the vote aggregate (over ``labelling_vote v``),
+    so a caller can keep it to the pairs it reads; the join to ``pair`` does the rest."""
+    joins = f"""
+        LEFT JOIN review_pairreview rv ON rv.pair_id = {pair}.id
+        LEFT JOIN (
+            SELECT v.pair_id, count(*) FILTER (WHERE v.choice = 'a') AS a,
+                count(*) FILTER (WHERE v.choice = 'b') AS b
+            FROM labelling_vote v
+            WHERE v.choice IN ('a', 'b') AND {votes_where}
             GROUP BY v.pair_id
-            """,
-            [project.pk],
-        )
-        votes = {pair_id: (a, b) for pair_id, a, b in cursor.fetchall()}
-        cursor.execute(
-            "SELECT pair_id, label, source, confidence FROM labelling_humanlabel "
-            "WHERE project_id = %s",
-            [project.pk],
-        )
-        aggregated = {row[0]: row[1:] for row in cursor.fetchall()}
-        cursor.execute(
-            "SELECT id, imported_label FROM pairs_pair WHERE project_id = %s", [project.pk]
-        )
-        imported = cursor.fetchall()
-    labels: dict[int, EffectiveLabel] = {}
-    for pair_id, label in imported:
-        a, b = votes.get(pair_id, (0, 0))
-        if pair_id in aggregated:
-            human, source, confidence = aggregated[pair_id]
-            if human == "both_bad":  # no preference between the two
-                human = "tie"
-            labels[pair_id] = EffectiveLabel(human, source, confidence)
-        elif a + b and a != b:
-            winner = "a" if a > b else "b"
-            labels[pair_id] = EffectiveLabel(winner, "votes", max(a, b) / (a + b))
-        elif a + b:
-            labels[pair_id] = EffectiveLabel("tie", "votes", 0.5)
-        else:
-            labels[pair_id] = EffectiveLabel(label, "imported" if label else "none", None)
-    return labels
+        ) va ON va.pair_id = {pair}.id
+        LEFT JOIN labelling_humanlabel hl ON hl.pair_id = {pair}.id
+    """
+    voted = "coalesce(va.a, 0) + coalesce(va.b, 0) > 0"
+    review_label = f"""WHEN rv.outcome IN {REVIEW_LABELS} THEN rv.label
+            WHEN rv.outcome = 'drop' THEN ''"""
+    human_label = f"""WHEN hl.pair_id IS NOT NULL
+                THEN CASE WHEN hl.label = 'both_bad' THEN 'tie' ELSE hl.label END
+            WHEN NOT ({voted}) THEN {pair}.imported_label
+            WHEN va.a > va.b THEN 'a' WHEN va.b > va.a THEN 'b' ELSE 'tie' END"""
+    review_source = f"""WHEN rv.outcome IN {REVIEW_LABELS} THEN 'review'
+            WHEN rv.outcome = 'drop' THEN 'dropped'"""
+    human_source = f"""WHEN hl.pair_id IS NOT NULL THEN hl.source
+            WHEN {voted} THEN 'votes'
+            WHEN {pair}.imported_label <> '' THEN 'imported' ELSE 'none' END"""
+    label = f"CASE {review_label} {human_label}"
+    source = f"CASE {review_source} {human_source}"
+    agreement = f"""CASE
+            WHEN rv.outcome IN {REVIEW_LABELS} OR rv.outcome = 'drop' THEN NULL
+            WHEN hl.pair_id IS NOT NULL THEN hl.confidence
+            WHEN {voted} THEN greatest(va.a, va.b)::float8 / (va.a + va.b) END"""
+    reviewed = f"coalesce(rv.outcome IN {REVIEW_LABELS}, FALSE)"
+    return LabelSql(
+        joins=joins,
+        label=label,
+        source=source,
+        agreement=agreement,
+        reviewed=reviewed,
+        label_unreviewed=f"CASE {human_label}",
+        source_unreviewed=f"CASE {human_source}",
+    )
+
+
+def _select(where: str, *, with_review: bool = True) -> str:
+    parts = effective_label_sql(
+        pair="p",
+        votes_where=(
+            "EXISTS (SELECT 1 FROM pairs_pair vp WHERE vp.id = v.pair_id "
+            "AND vp.project_id = %(project)s)"
+            if where == "project"
+            else "v.pair_id = %(pair)s"
+        ),
+    )
+    condition = "p.project_id = %(project)s" + (" AND p.id = %(pair)s" if where == "pair" else "")
+    label, source = (
+        (parts.label, parts.source)
+        if with_review
+        else (parts.label_unreviewed, parts.source_unreviewed)
+    )
+    agreement = parts.agreement if with_review else parts.agreement.replace("rv.outcome", "NULL")
+    return f"""
+        SELECT p.id, {label}, {source}, {agreement}
+        FROM pairs_pair p {parts.joins}
+        WHERE {condition}
+    """
+
+
+def effective_labels(*, project: Project) -> dict[int, EffectiveLabel]:
+    """Every pair of the project with its effective label, in one set-based query."""
+    with connection.cursor() as cursor:
+        cursor.execute(_select("project"), {"project": project.pk})
+        rows = cursor.fetchall()
+    return {row[0]: EffectiveLabel(row[1] or "", row[2], row[3]) for row in rows}
+
+
+def effective_label(
+    *, project: Project, pair_id: int, with_review: bool = True
+) -> EffectiveLabel | None:
+    """One pair's effective label (None for a pair not in the project). ``with_review=False``
+    gives the label it would have without any review decision (rules 2 to 4)."""
+    with connection.cursor() as cursor:
+        sql = _select("pair", with_review=with_review)
+        cursor.execute(sql, {"project": project.pk, "pair": pair_id})
+        row = cursor.fetchone()
+    return None if row is None else EffectiveLabel(row[1] or "", row[2], row[3])

@@ -170,6 +170,10 @@ def scoring_run_execute(
     }
     progress(1, 1, "storing scores")
     _store(run, pairs, combined, flags, deciles, summary, config, result.seeds)
+    from webapp.review.services import review_after_scoring_run
+
+    # the review queue and the ambiguity-driven votes follow the new run's flags and scores
+    review_after_scoring_run(run_id=run.pk)
     return run
 
 
