@@ -81,6 +81,10 @@ def project(w: World) -> dict[str, Any]:
     return {"project_id": w.project.pk}
 
 
+def pair_args(w: World) -> dict[str, Any]:
+    return {"project_id": w.project.pk, "pair_id": w.pair.pk}
+
+
 MATRIX: dict[str, Rule] = {
     "home": Rule("public"),
     "login": Rule("public", ("GET", "POST")),
@@ -88,7 +92,7 @@ MATRIX: dict[str, Rule] = {
     "health": Rule("user"),
     "projects:list": Rule("user"),
     "projects:detail": Rule("annotator", args=project),
-    "projects:pair": Rule("reviewer", args=lambda w: {**project(w), "pair_id": w.pair.pk}),
+    "projects:pair": Rule("reviewer", args=pair_args),
     "projects:settings": Rule("admin", ("GET", "POST"), args=project),
     "projects:members": Rule(
         "admin",
@@ -122,7 +126,7 @@ MATRIX: dict[str, Rule] = {
     "api:projects": Rule("user"),
     "api:project": Rule("annotator", args=project),
     "api:pairs": Rule("reviewer", args=project),
-    "api:pair": Rule("reviewer", args=lambda w: {**project(w), "pair_id": w.pair.pk}),
+    "api:pair": Rule("reviewer", args=pair_args),
     "api:import-create": Rule("admin", ("POST",), args=project),
     "api:import": Rule("admin", args=lambda w: {"batch_id": w.batch.pk}),
     "api:next": Rule("annotator", ("POST",), args=project),
@@ -148,6 +152,17 @@ MATRIX: dict[str, Rule] = {
     "checks:start": Rule("admin", ("POST",), args=project),
     "checks:settings": Rule("admin", ("POST",), args=project),
     "training:list": Rule("reviewer", ("GET", "POST"), args=project),
+    "review:queue": Rule("reviewer", args=project),
+    "review:rebuild": Rule("reviewer", ("POST",), args=project),
+    "review:bulk": Rule("reviewer", ("GET", "POST"), args=project),
+    "review:pair": Rule("reviewer", ("GET", "POST"), args=pair_args),
+    "review:history": Rule("reviewer", args=pair_args),
+    "review:dashboard": Rule("reviewer", args=project),
+    "review:chart": Rule("reviewer", args=lambda w: {**project(w), "name": "mu-by-flag"}),
+    "review:settings": Rule("admin", ("GET", "POST"), args=project),
+    "api:review-decisions": Rule("reviewer", ("GET", "POST"), args=project),
+    "api:pair-review-decisions": Rule("reviewer", args=pair_args),
+    "api:review-bulk": Rule("reviewer", ("POST",), args=project),
     "training:compare": Rule("reviewer", args=project),
     "training:run": Rule("reviewer", args=lambda w: {"run_id": w.training.pk}),
     "training:download": Rule(

@@ -493,3 +493,7 @@ def _store(run: CheckRun, scoring: ScoringRun | None, pairs: _Pairs, found: _Fou
         run.complete = True
         run.finished_at = now
         run.save()
+    from webapp.review.services import review_queue_rebuild
+
+    # the review queue shows every flag, these new ones included
+    review_queue_rebuild(project=run.project)
