@@ -183,6 +183,7 @@ def _stop_embedded_redis() -> None:
 @dataclass
 class Tally:
     vote_ms: list[float] = field(default_factory=list)  # each vote request, the next pair back
+    vote_at: list[float] = field(default_factory=list)  # when each of them ended (perf_counter)
     stored: set[str] = field(default_factory=set)  # tokens the server acknowledged as stored
     statuses: dict[str, int] = field(default_factory=dict)
     errors: int = 0
@@ -295,6 +296,7 @@ async def annotate(
             tally.exhausted += 1
         if record:
             tally.vote_ms.append((t1 - t0) * 1000)
+            tally.vote_at.append(t1)
         if think_s:
             await asyncio.sleep(think_s * rng.uniform(0.5, 1.5))
 

@@ -522,18 +522,6 @@ def training_run_detail(request: Request, run_id: int) -> Response:
 class ScoreCursor(CursorPagination):
     ordering = "pair_id"
     page_size = 100
-
-
-# --- review decisions -----------------------------------------------------------------------
-
-from webapp.review import selectors as review_selectors  # noqa: E402
-from webapp.review import services as review  # noqa: E402
-from webapp.review.filters import FilterError, QueueFilter  # noqa: E402
-
-
-class DecisionCursor(CursorPagination):
-    ordering = "-id"
-    page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
 
@@ -632,6 +620,20 @@ def flag_list(request: Request, project_id: int) -> Response:
     paginator = FlagCursor()
     page = paginator.paginate_queryset(flags, request) or []
     return paginator.get_paginated_response(s.FlagSerializer(page, many=True).data)
+
+
+# --- review decisions -----------------------------------------------------------------------
+
+from webapp.review import selectors as review_selectors  # noqa: E402
+from webapp.review import services as review  # noqa: E402
+from webapp.review.filters import FilterError, QueueFilter  # noqa: E402
+
+
+class DecisionCursor(CursorPagination):
+    ordering = "-id"
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
 
 
 def _decision_page(request: Request, qs: Any) -> Response:
