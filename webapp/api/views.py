@@ -471,6 +471,7 @@ from webapp.training.services import (  # noqa: E402
 
 
 @extend_schema(
+    methods=["GET"],
     operation_id="projects_training_runs_list",
     responses={200: s.TrainingRunSerializer(many=True), **READ_ERRORS},
     tags=["training"],
