@@ -117,6 +117,7 @@ def _embed(pairs: Sequence[ParsedPair], *, encoder: Encoder, cache: EmbeddingCac
         encoder=encoder,
         cache=cache,
         features=EnsembleConfig().features,
+        layers=EnsembleConfig().encoder_layers,
     )
     same = np.array([a.strip() == b.strip() for a, b in zip(chosen, rejected, strict=True)])
     return Features(x_chosen, x_rejected, same)

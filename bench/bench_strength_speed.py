@@ -1,8 +1,10 @@
 """Preference-strength speed: rescoring from cached embeddings, and embedding throughput.
 
-(a) 100k pairs, M=8 models, K=5 folds, out-of-fold, from embeddings already in the cache
-    (random unit 384-d vectors stand in for MiniLM's): cache lookup + training + scoring.
-    Target: under 60 s on 2 CPU cores.
+(a) 100k pairs, M=8 models, K=5 folds, out-of-fold, the default EnsembleConfig otherwise
+    (two rounds of training with label-noise cleaning), from embeddings already in the cache:
+    cache lookup + training + scoring. Random unit vectors stand in for MiniLM's, as wide as
+    the default features of one response: 384 per encoder layer (EnsembleConfig.encoder_layers)
+    and per view (context, response alone). Target: under 60 s on 2 CPU cores.
 (b) Encoder.encode against a bare transformers forward pass (AutoModel, same texts, batch size,
     max_length and dtype, masked mean pooling) over ~2000 texts built from real HH-RLHF pairs,
     in the texts' own order and, to isolate Encoder's own overhead, sorted by character length.
@@ -28,7 +30,7 @@ from workers.rm.text import hh_prompt_messages, rm_text
 Figures = Callable[[str, float, str], None]
 
 N_PAIRS = 100_000
-DIM = 384
+DIM = 384 * max(len(EnsembleConfig().encoder_layers), 1) * 2
 N_TEXTS = 2000
 SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "rm" / "data" / "hh_sample.jsonl"
 

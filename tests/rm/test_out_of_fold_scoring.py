@@ -22,8 +22,9 @@ def test_no_pair_is_scored_by_a_head_that_trained_on_it() -> None:
     assert (result.scored_by // CONFIG.n_models == result.fold[:, None]).all()
     for head in range(12):
         other_folds = result.fold != head // CONFIG.n_models
-        # bootstrap: about 63% of the other folds' pairs, none of its own fold
-        assert 0.5 < result.trained_on[head, other_folds].mean() < 0.75
+        # bootstrap: about 63% of the other folds' pairs, less those that label-noise cleaning
+        # left out (EnsembleConfig.denoise_share), none of its own fold
+        assert 0.4 < result.trained_on[head, other_folds].mean() < 0.75
 
 
 def test_flipping_a_pair_leaves_the_heads_that_score_it_unchanged() -> None:

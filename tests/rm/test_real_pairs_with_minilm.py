@@ -49,16 +49,21 @@ def test_it_scores_real_pairs_out_of_fold_and_in_sample_from_one_embedding_pass(
 
     # Rescoring in-sample reuses the cached embeddings: no text is embedded again.
     embed_calls.clear()
+    defaults = EnsembleConfig()
     x_chosen, x_rejected = embed_pairs(
         prompts=pairs.prompts,
         chosen=pairs.chosen,
         rejected=pairs.rejected,
         encoder=encoder,
         cache=cache,
+        features=defaults.features,
+        layers=defaults.encoder_layers,
         progress=counting_progress,
     )
     assert embed_calls == []
-    assert np.allclose(np.linalg.norm(x_chosen, axis=1), 1.0, atol=1e-5)
+    # one unit vector per layer and per view (context, response)
+    blocks = x_chosen.reshape(len(x_chosen), 2 * len(defaults.encoder_layers), -1)
+    assert np.allclose(np.linalg.norm(blocks, axis=2), 1.0, atol=1e-5)
     training_started = time.perf_counter()
     in_sample = train_ensemble(
         chosen=x_chosen, rejected=x_rejected, config=EnsembleConfig(mode="insample")

@@ -40,6 +40,10 @@ class EncoderConfig:
     batch_size: int = 64
     # Only masked mean pooling for now: what all-MiniLM-L6-v2 was trained with.
     pooling: Literal["mean"] = "mean"
+    # Hidden layers to pool, each L2-normalised, concatenated in this order: (N, D * len)
+    # from one forward pass. 0 = the token embeddings, -1 = the last layer. Empty = the last
+    # layer alone, the encoder's own sentence embedding (and the cache key of older runs).
+    layers: tuple[int, ...] = ()
     # "auto" picks cuda > mps > cpu.
     device: str = "auto"
     # "auto" = bfloat16 on cuda, float32 elsewhere; or "float32" | "bfloat16" | "float16".
@@ -86,6 +90,21 @@ class EnsembleConfig:
     # over a long prompt that both responses share dilutes what differs between them; the
     # response alone keeps it, the context keeps what the prompt asked.
     features: FeatureMode = "context+response"
+    # Hidden layers of the encoder whose mean-pooled embeddings the heads read, concatenated
+    # (pipeline.embed_pairs asks the Encoder for them in one pass; see EncoderConfig.layers).
+    # all-MiniLM-L6-v2's last layer is trained for semantic similarity, which discards much of
+    # what makes one answer better than another: on HH-RLHF's test splits, heads on layers
+    # 3-5 found injected label flips better than heads on layer 6, and every layer's view
+    # disagrees a little with the others. Empty = whatever the encoder gives as it is.
+    encoder_layers: tuple[int, ...] = (3, 5)
+    # Label-noise cleaning, a second round of training that only an ensemble can do: after
+    # round one, each training pair of a fold's heads is scored by that fold's heads whose
+    # bootstrap did not draw it (its out-of-bag vote, from models that never saw its label);
+    # round two retrains every head without the `denoise_share` of its training pairs whose
+    # vote most contradicts their stored label (pairs with no out-of-bag vote are kept).
+    # A pair being scored is never in its own heads' training folds, so out-of-fold stays
+    # out-of-fold. 0 = one round, as before. Needs bootstrap.
+    denoise_share: float = 0.0
     # Heads are small; cpu keeps results bit-reproducible across workers.
     device: str = "cpu"
     # torch threads while training (0 = leave as is). A step is a few small matmuls, where

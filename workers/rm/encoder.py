@@ -3,10 +3,15 @@
 Mean pooling over the attention mask is what all-MiniLM-L6-v2 (the default) was trained with;
 L2 normalisation puts every text on the unit sphere, so the reward heads see direction only
 and a long, verbose response gets no larger feature norm than a short one.
+
+EncoderConfig.layers pools several hidden layers from the same forward pass, each normalised
+on its own and concatenated: views of one text that a sentence encoder's last layer alone
+has partly discarded. `Encoder.with_layers` gives such a view of an already loaded model.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -69,21 +74,46 @@ class Encoder:
         model = AutoModel.from_pretrained(self.config.model, dtype=self.dtype)
         self.model: Any = model.to(self.device).eval()
         self.fingerprint = model_fingerprint(self.config.model)
+        self._check_layers()
+
+    def _check_layers(self) -> None:
+        n_hidden = int(self.model.config.num_hidden_layers)
+        for layer in self.config.layers:
+            if not -n_hidden - 1 <= layer <= n_hidden:
+                raise ValueError(
+                    f"layer {layer} is out of range for {self.config.model} "
+                    f"({n_hidden} layers; 0 = token embeddings, -1 = last)"
+                )
+
+    def with_layers(self, layers: Sequence[int]) -> Encoder:
+        """The same loaded model pooling `layers` (see EncoderConfig.layers); self when they are
+        what this encoder pools already."""
+        layers = tuple(int(layer) for layer in layers)
+        if layers == self.config.layers:
+            return self
+        view = object.__new__(Encoder)
+        view.__dict__.update(self.__dict__)
+        view.config = dataclasses.replace(self.config, layers=layers)
+        view._check_layers()
+        return view
 
     @property
     def dim(self) -> int:
-        return int(self.model.config.hidden_size)
+        return int(self.model.config.hidden_size) * max(len(self.config.layers), 1)
 
     @property
     def cache_key(self) -> dict[str, Any]:
         """What decides an embedding's value. dtype and device are left out on purpose: bf16
         and fp32 vectors agree to ~1e-3 cosine, and a CPU rescoring must reuse GPU embeddings."""
-        return {
+        key: dict[str, Any] = {
             "encoder": self.fingerprint,
             "max_length": self.config.max_length,
             "pooling": self.config.pooling,
             "normalize": True,
         }
+        if self.config.layers:
+            key["layers"] = list(self.config.layers)
+        return key
 
     def encode(
         self,
@@ -108,9 +138,17 @@ class Encoder:
                 input_ids, mask = pad_batch(
                     [ids[i] for i in batch], pad_id=pad_id, device=self.device
                 )
-                hidden = self.model(input_ids=input_ids, attention_mask=mask).last_hidden_state
-                out[batch] = mean_pool(hidden, mask).cpu().numpy()
+                out[batch] = self._pooled(input_ids, mask).cpu().numpy()
                 done += len(batch)
                 if progress is not None:
                     progress(done, total)
         return out
+
+    def _pooled(self, input_ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        if not self.config.layers:
+            hidden = self.model(input_ids=input_ids, attention_mask=mask).last_hidden_state
+            return mean_pool(hidden, mask)
+        states = self.model(
+            input_ids=input_ids, attention_mask=mask, output_hidden_states=True
+        ).hidden_states
+        return torch.cat([mean_pool(states[layer], mask) for layer in self.config.layers], dim=1)

@@ -11,6 +11,11 @@ Each head trains on a bootstrap resample, which leaves about a third of its trai
 out of its bag; the head keeps the weights of the epoch where its loss on those pairs was
 lowest (EnsembleConfig.early_stopping). On a few thousand noisy pairs, training to the end
 fits the wrong labels too, and that is the very signal strength must not lose.
+
+Label-noise cleaning (EnsembleConfig.denoise_share): the same out-of-bag pairs give every
+training pair a vote from models that never saw its label. A second round retrains all heads,
+from the same seeds, without the training pairs whose votes contradict them most, so that the
+heads that score a pair learned the task from cleaner pairs than their folds hold.
 """
 
 from __future__ import annotations
@@ -147,25 +152,41 @@ def train_ensemble(
         if pair_margin is not None
         else torch.full((n_pairs, 1), config.margin, device=device)
     )
-    out_of_bag = plan.out_of_bag if config.early_stopping else None
-    with torch_threads(config.threads):
+    if not 0.0 <= config.denoise_share < 1.0:
+        raise ValueError(f"denoise_share must be in [0, 1), got {config.denoise_share}")
+    rounds = 2 if config.denoise_share > 0 and config.bootstrap else 1
+
+    def fit_and_score(
+        heads: RewardHeads, weights: np.ndarray, out_of_bag: np.ndarray, round_: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         train_loss, kept_epoch = _fit(
             heads=heads,
             x_chosen=x_chosen,
             x_rejected=x_rejected,
             margin=margin,
             # (N, H) so that a batch of pairs is a contiguous row gather
-            weights=torch.as_tensor(plan.weights.T.copy(), device=device),
+            weights=torch.as_tensor(weights.T.copy(), device=device),
             out_of_bag=(
                 torch.as_tensor(out_of_bag.T.astype(np.float32), device=device)
-                if out_of_bag is not None and out_of_bag.any()
+                if config.early_stopping and out_of_bag.any()
                 else None
             ),
             config=config,
-            progress=progress,
+            progress=_round_progress(progress, round_, rounds),
             cancel=cancel,
         )
-        all_margins = _score(heads=heads, x_chosen=x_chosen, x_rejected=x_rejected)
+        return train_loss, kept_epoch, _score(heads=heads, x_chosen=x_chosen, x_rejected=x_rejected)
+
+    weights = plan.weights
+    with torch_threads(config.threads):
+        train_loss, kept_epoch, all_margins = fit_and_score(heads, weights, plan.out_of_bag, 0)
+        if rounds == 2:
+            dropped = denoise_drops(plan=plan, margins=all_margins, share=config.denoise_share)
+            weights = np.where(dropped, 0.0, plan.weights).astype(np.float32)
+            heads = RewardHeads(dim=dim, hidden=config.hidden, seeds=plan.seeds).to(device)
+            train_loss, kept_epoch, all_margins = fit_and_score(
+                heads, weights, plan.out_of_bag & ~dropped, 1
+            )
     return result_from_margins(
         margins=np.take_along_axis(all_margins, plan.scored_by, axis=1),
         member_names=[f"head-{m}" for m in range(config.n_models)],
@@ -174,9 +195,48 @@ def train_ensemble(
         kept_epoch=kept_epoch,
         fold=plan.fold,
         scored_by=plan.scored_by,
-        trained_on=plan.weights > 0,
+        # the final heads' samples: round two's, less the pairs that cleaning left out
+        trained_on=weights > 0,
         config=config.to_dict(),
     )
+
+
+def denoise_drops(*, plan: HeadPlan, margins: np.ndarray, share: float) -> np.ndarray:
+    """(H, N) True where a head's second round leaves a training pair out.
+
+    The heads that train on the same folds (one fold group, all M heads in-sample) vote on each
+    of those folds' pairs with the heads whose bootstrap did not draw it: the mean of their
+    margins, (N, H) `margins` of round one. The `share` of voted pairs with the lowest vote is
+    left out by every head of the group; a pair that no head of the group left out of its bag
+    has no vote and stays."""
+    n_models = plan.scored_by.shape[1]
+    dropped = np.zeros_like(plan.out_of_bag)
+    for start in range(0, len(plan.seeds), n_models):
+        group = slice(start, start + n_models)
+        voters = plan.out_of_bag[group].T  # (N, M)
+        n_votes = voters.sum(axis=1)
+        voted = np.flatnonzero(n_votes > 0)
+        if len(voted) == 0:
+            continue
+        vote = (margins[voted, group] * voters[voted]).sum(axis=1) / n_votes[voted]
+        n_drop = int(share * len(voted))
+        if n_drop == 0:
+            continue
+        worst = voted[np.argsort(vote, kind="stable")[:n_drop]]
+        dropped[group, worst] = True
+    return dropped
+
+
+def _round_progress(progress: StepProgress | None, round_: int, rounds: int) -> StepProgress | None:
+    """Progress over both rounds of training as one count."""
+    if progress is None or rounds == 1:
+        return progress
+    report = progress
+
+    def step(done: int, total: int, message: str = "") -> None:
+        report(round_ * total + done, rounds * total, message)
+
+    return step
 
 
 def _check_inputs(

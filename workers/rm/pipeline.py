@@ -8,6 +8,7 @@ import numpy as np
 
 from workers.rm.cache import EmbeddingCache, EmbeddingSource
 from workers.rm.config import EnsembleConfig, FeatureMode
+from workers.rm.encoder import Encoder
 from workers.rm.ensemble import train_ensemble
 from workers.rm.progress import CancelCheck, StepProgress
 from workers.rm.result import EnsembleResult
@@ -22,13 +23,19 @@ def embed_pairs(
     encoder: EmbeddingSource,
     cache: EmbeddingCache | None = None,
     features: FeatureMode = "context",
+    layers: Sequence[int] = (),
     progress: StepProgress | None = None,
     cancel: CancelCheck | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(N, D) embeddings of text(prompt, chosen) and of text(prompt, rejected); with
-    features="context+response", (N, 2D): the embedding of the response alone appended."""
+    features="context+response", (N, 2D): the embedding of the response alone appended.
+
+    layers: hidden layers to pool (EnsembleConfig.encoder_layers), asked of an Encoder through
+    `with_layers`; empty, or a source without layers (a stand-in), gives the source as it is."""
     if features not in ("context", "context+response"):
         raise ValueError(f"unknown features {features!r}")
+    if layers and isinstance(encoder, Encoder):
+        encoder = encoder.with_layers(layers)
     texts = rm_texts(prompts=prompts, responses=chosen) + rm_texts(
         prompts=prompts, responses=rejected
     )
@@ -75,6 +82,7 @@ def score_pairs(
         encoder=encoder,
         cache=cache,
         features=config.features,
+        layers=config.encoder_layers,
         progress=progress,
         cancel=cancel,
     )
