@@ -9,8 +9,8 @@ job every minute so that it works the whole time too.
 Figures: votes acknowledged against votes stored (``lost`` and ``duplicated`` must be zero),
 errors, p95 latency of each minute (``p95_ms_minute_<n>``) and the ratio of the last minute's
 to the first's, and the resident memory of the web server processes and of the worker at the
-start and the end of the load, with their growth (``*_rss_growth_mb``). The jobs' outcomes
-are counted too: every aggregation job must have succeeded.
+start, the middle and the end of the load, with their growth (``*_rss_growth_mb``). The
+jobs' outcomes are counted too: every aggregation job must have succeeded.
 """
 
 from __future__ import annotations
@@ -171,11 +171,15 @@ def run(figures: Figures) -> None:
     figures("p95_last_over_first", p95s[-1] / p95s[0] if p95s[0] else float("nan"), "")
     figures("votes_per_s", len(tally.vote_ms) / SECONDS, "votes/s")
     if len(watch.samples) >= 2:
-        first, last = watch.samples[0], watch.samples[-1]
+        # the middle sample tells growth that levels off (warm caches, pools, imports) from a
+        # leak, which keeps on between the middle and the end
+        first, middle, last = (watch.samples[i] for i in (0, len(watch.samples) // 2, -1))
         figures("web_rss_start_mb", first[1], "MiB")
+        figures("web_rss_middle_mb", middle[1], "MiB")
         figures("web_rss_end_mb", last[1], "MiB")
         figures("web_rss_growth_mb", last[1] - first[1], "MiB")
         figures("worker_rss_start_mb", first[2], "MiB")
+        figures("worker_rss_middle_mb", middle[2], "MiB")
         figures("worker_rss_end_mb", last[2], "MiB")
         figures("worker_rss_growth_mb", last[2] - first[2], "MiB")
     figures("jobs_started", len(watch.jobs), "")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from webapp.checks.services import check_options_for, check_run_create
-from webapp.jobs.models import Job
+from webapp.jobs.terminal import job_wait
 from webapp.projects.models import Project
 
 
@@ -42,29 +41,10 @@ class Command(BaseCommand):
         assert run.job is not None
         self.stdout.write(f"Check run {run.pk} queued as job {run.job.pk}.")
         if opts["wait"]:
-            self._wait(run.job.pk)
+            job_wait(job_id=run.job.pk)
             run.refresh_from_db()
             contrast = run.summary.get("contrast", {})
             self.stdout.write(self.style.SUCCESS(
                 f"Checks done: C_res {contrast.get('c_res', 'n/a')}, C_ins "
                 f"{contrast.get('c_ins', 'n/a')}; flags {run.summary.get('flag_counts', {})}"
             ))  # fmt: skip
-
-    def _wait(self, job_id: int) -> None:
-        from tqdm import tqdm
-
-        bar = tqdm(total=1, dynamic_ncols=True)
-        try:
-            while True:
-                job = Job.objects.get(pk=job_id)
-                bar.total = max(job.progress_total, 1)
-                bar.n = min(job.progress_done, bar.total)
-                bar.set_description_str(f"{job.status}: {job.message}"[:50], refresh=False)
-                bar.refresh()
-                if job.is_finished:
-                    break
-                time.sleep(0.5)
-        finally:
-            bar.close()
-        if job.status != Job.Status.SUCCEEDED:
-            raise CommandError(f"job {job.pk} {job.status}: {job.error}")

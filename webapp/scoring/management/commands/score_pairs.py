@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from webapp.jobs.models import Job
+from webapp.jobs.terminal import job_wait
 from webapp.projects.models import Project
 from webapp.scoring.models import ScoringRun
 from webapp.scoring.services import ScoringOptions, scoring_run_create
@@ -62,29 +61,10 @@ class Command(BaseCommand):
         assert run.job is not None
         self.stdout.write(f"Scoring run {run.pk} queued as job {run.job.pk} ({run.job.queue}).")
         if opts["wait"]:
-            self._wait(run.job.pk)
+            job_wait(job_id=run.job.pk)
             run.refresh_from_db()
             summary = run.summary
             self.stdout.write(self.style.SUCCESS(
                 f"Scored {run.n_pairs} pairs: {100 * summary['frac_mu_negative']:.1f}% with "
                 f"mu < 0; flags {summary['flag_counts']}"
             ))  # fmt: skip
-
-    def _wait(self, job_id: int) -> None:
-        from tqdm import tqdm
-
-        bar = tqdm(total=1, dynamic_ncols=True)
-        try:
-            while True:
-                job = Job.objects.get(pk=job_id)
-                bar.total = max(job.progress_total, 1)
-                bar.n = min(job.progress_done, bar.total)
-                bar.set_description_str(f"{job.status}: {job.message}"[:50], refresh=False)
-                bar.refresh()
-                if job.is_finished:
-                    break
-                time.sleep(0.5)
-        finally:
-            bar.close()
-        if job.status != Job.Status.SUCCEEDED:
-            raise CommandError(f"job {job.pk} {job.status}: {job.error}")
