@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import psutil
 
@@ -49,9 +50,14 @@ def rss_mb(proc: psutil.Process) -> float:
 
 
 def worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    from django.conf import settings
+
+    # the beat keeps its schedule beside the bench's other state, not in the working tree
+    schedule = Path(settings.PREFLAB_HOME) / "celerybeat-schedule-soak"
     cmd = [
         sys.executable, "-m", "celery", "-A", "webapp", "worker", "-Q", "default",
-        "--concurrency", "1", "--beat", "--loglevel", "warning", "-n", "soak@%h",
+        "--concurrency", "1", "--beat", "--schedule", str(schedule), "--loglevel", "warning",
+        "-n", "soak@%h",
     ]  # fmt: skip
     return subprocess.Popen(cmd, cwd=labelling.ROOT, env=env)
 
