@@ -9,6 +9,7 @@ stale (see webapp/jobs/services.py).
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from webapp.celery import app
 
@@ -62,25 +63,38 @@ def aggregate_votes(job_id: int) -> None:
     )
 
 
-@app.task(name="preflab.score_pairs", acks_late=True)
-def score_pairs(job_id: int) -> None:
-    from webapp.jobs.services import JobReporter, job_claim, job_fail, job_heartbeat, job_succeed
-    from webapp.scoring.models import ScoringRun
-    from webapp.scoring.services import scoring_run_execute
+def _run_of_job(job_id: int, model: Any, execute: Any) -> tuple[Any, Any] | None:
+    """Claim the job, then execute the run row (of ``model``) it drives, beating all along.
+    None when another worker has the job or the run failed (recorded on the job: a retry
+    would fail the same way); an interrupt (a worker shutting down) is recorded and raised."""
+    from webapp.jobs.services import JobReporter, job_claim, job_fail, job_heartbeat
 
     job = job_claim(job_id=job_id)
     if job is None:
-        return
-    run = ScoringRun.objects.select_related("project").get(job=job)
+        return None
+    run = model.objects.select_related("project").get(job=job)
     reporter = JobReporter(job)
     try:
         with job_heartbeat(job=job):
-            scoring_run_execute(run=run, progress=reporter, cancelled=reporter.cancelled)
+            execute(run=run, progress=reporter, cancelled=reporter.cancelled)
     except BaseException as exc:
         job_fail(job=job, error=exc)
         if isinstance(exc, Exception):
-            return  # recorded on the job; a retry would fail the same way
+            return None
         raise
+    return job, run
+
+
+@app.task(name="preflab.score_pairs", acks_late=True)
+def score_pairs(job_id: int) -> None:
+    from webapp.jobs.services import job_succeed
+    from webapp.scoring.models import ScoringRun
+    from webapp.scoring.services import scoring_run_execute
+
+    done = _run_of_job(job_id, ScoringRun, scoring_run_execute)
+    if done is None:
+        return
+    job, run = done
     job_succeed(
         job=job,
         result={"scoring_run": run.pk, "url": f"/scoring/runs/{run.pk}/"},
@@ -126,23 +140,14 @@ def reap_stale_jobs() -> int:
 
 @app.task(name="preflab.train_rm", acks_late=True)
 def train_rm(job_id: int) -> None:
-    from webapp.jobs.services import JobReporter, job_claim, job_fail, job_heartbeat, job_succeed
+    from webapp.jobs.services import job_succeed
     from webapp.training.models import TrainingRun
     from webapp.training.services import training_run_execute
 
-    job = job_claim(job_id=job_id)
-    if job is None:
+    done = _run_of_job(job_id, TrainingRun, training_run_execute)
+    if done is None:
         return
-    run = TrainingRun.objects.select_related("project").get(job=job)
-    reporter = JobReporter(job)
-    try:
-        with job_heartbeat(job=job):
-            training_run_execute(run=run, progress=reporter, cancelled=reporter.cancelled)
-    except BaseException as exc:
-        job_fail(job=job, error=exc)
-        if isinstance(exc, Exception):
-            return  # recorded on the job; a retry would fail the same way
-        raise
+    job, run = done
     accuracy = run.metrics.get("accuracy", float("nan"))
     job_succeed(
         job=job,
@@ -155,21 +160,12 @@ def train_rm(job_id: int) -> None:
 def run_checks(job_id: int) -> None:
     from webapp.checks.models import CheckRun
     from webapp.checks.services import check_run_execute
-    from webapp.jobs.services import JobReporter, job_claim, job_fail, job_heartbeat, job_succeed
+    from webapp.jobs.services import job_succeed
 
-    job = job_claim(job_id=job_id)
-    if job is None:
+    done = _run_of_job(job_id, CheckRun, check_run_execute)
+    if done is None:
         return
-    run = CheckRun.objects.select_related("project").get(job=job)
-    reporter = JobReporter(job)
-    try:
-        with job_heartbeat(job=job):
-            check_run_execute(run=run, progress=reporter, cancelled=reporter.cancelled)
-    except BaseException as exc:
-        job_fail(job=job, error=exc)
-        if isinstance(exc, Exception):
-            return  # recorded on the job; a retry would fail the same way
-        raise
+    job, run = done
     counts = run.summary.get("flag_counts", {})
     job_succeed(
         job=job,
