@@ -90,3 +90,37 @@ def test_a_flip_needs_an_a_or_b_label_and_the_log_refuses_updates(project: Any) 
 
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         ReviewDecision.objects.filter(pair=pair).update(reason="rewritten")
+
+
+def test_undoing_more_votes_takes_back_the_votes_nobody_gave_yet(project: Any) -> None:
+    from webapp.labelling.models import QueueItem
+
+    (pair,) = make_pairs(project, 1)
+    rita = reviewer(project)
+
+    def wanted() -> tuple[int, int, int]:
+        item = QueueItem.objects.get(pair=pair)
+        return item.wanted, item.votes, item.leases
+
+    first = annotator(project, "ann1")
+    assignment = lease(project, first)
+    assert assignment is not None
+    vote(project, first, assignment, side="left")
+    base, votes, _ = wanted()
+    assert votes == 1
+    services.review_decide(
+        project=project, pair_id=pair.pk, action="more_votes", reviewer=rita, votes=4
+    )
+    assert wanted()[0] == base + 4
+    # one of the extra votes is being given while the reviewer changes their mind
+    assert lease(project, annotator(project, "ann2")) is not None
+    services.review_undo(project=project, pair_id=pair.pk, reviewer=rita)
+    assert wanted() == (base, 1, 1)
+
+    # asked again with more votes than the pair had wanted: the leased one is not refused
+    services.review_decide(
+        project=project, pair_id=pair.pk, action="more_votes", reviewer=rita, votes=1
+    )
+    assert wanted()[0] == base + 1
+    services.review_undo(project=project, pair_id=pair.pk, reviewer=rita)
+    assert wanted()[0] == max(base, 2)  # one vote given, one leased

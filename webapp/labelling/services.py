@@ -474,6 +474,26 @@ def votes_wanted_raise(*, project: Project, pair_ids: list[int], extra: int) -> 
         return cursor.rowcount
 
 
+def votes_wanted_lower(*, project: Project, pair_ids: list[int], fewer: int) -> int:
+    """Take back ``fewer`` votes asked for on each of the pairs (the undo of a request for more
+    votes): each then wants that many votes less, but never fewer than it has or has leased out,
+    so no vote already given or being given is refused. Returns how many pairs it lowered."""
+    if fewer < 1 or not pair_ids:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE pairs_pair p
+            SET votes_wanted = greatest(q.taken, q.wanted - %(fewer)s)
+            FROM labelling_queueitem q
+            WHERE q.pair_id = p.id AND p.project_id = %(project)s AND p.id = ANY(%(ids)s)
+                AND q.wanted > q.taken
+            """,
+            {"project": project.pk, "ids": list(pair_ids), "fewer": fewer},
+        )
+        return cursor.rowcount
+
+
 def queue_priority_set(*, project: Project, priorities: dict[int, float]) -> int:
     """Set the queue priority (used by the ``most_ambiguous`` order) of the given pairs and
     clear it on every other pair of the project, in two set-based statements."""

@@ -130,7 +130,8 @@ def review_undo(
     *, project: Project, pair_id: int, reviewer: Any, reason: str = "", now: datetime | None = None
 ) -> ReviewDecision:
     """Undo the latest decision on the pair that is not undone yet, as a new decision that puts
-    back what was in force before it. Votes asked for by an undone "more votes" stay asked."""
+    back what was in force before it. Undoing "more votes" takes back the votes it asked for
+    that nobody has given or is giving yet."""
     now = now or timezone.now()
     with transaction.atomic():
         _locked_pair(project, pair_id)
@@ -152,6 +153,10 @@ def review_undo(
             label_after = ""
         else:
             label_after = unreviewed.label
+        if target.action == Action.MORE_VOTES and target.votes_requested:
+            labelling.votes_wanted_lower(
+                project=project, pair_ids=[pair_id], fewer=target.votes_requested
+            )
         return ReviewDecision.objects.create(
             project=project,
             pair_id=pair_id,
