@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tests.training.helpers import labelled_project, quick
-from webapp.scoring.services import _load_pairs
+from webapp.scoring.selectors import labelled_pairs
 from webapp.training.models import HeldOutPair, RegisteredModel
 from webapp.training.services import training_run_create, training_run_execute
 from workers.rm import Encoder, EncoderConfig, score_with_sequence_classifier
@@ -31,7 +31,7 @@ def test_a_fine_tuned_model_is_registered_and_scores_pairs(
     model = RegisteredModel.objects.get(run=run)
     assert model.kind == "finetune" and len(run.curves["train_loss"]) == 2
     assert "model.safetensors" in {f["name"] for f in model.files}
-    pairs = _load_pairs(project)
+    pairs = labelled_pairs(project=project)
     held = set(HeldOutPair.objects.filter(project=project).values_list("pair_id", flat=True))
     rows = [i for i, pid in enumerate(pairs.ids) if pid in held]
     margins = score_with_sequence_classifier(

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import QuerySet
 
+from webapp.pairs.labels import effective_labels
 from webapp.projects.models import Project
 from webapp.scoring.models import PairScore, ScoringRun
 
@@ -65,3 +68,56 @@ def scores_for_run(*, run: ScoringRun, decile: int | None = None) -> QuerySet[Pa
     if decile is not None:
         scores = scores.filter(decile=decile)
     return scores.order_by("pair_id")
+
+
+@dataclass
+class LabelledPairs:
+    """A project's pairs that have an a/b effective label, as parallel lists, each pair
+    oriented so that ``chosen`` is the labelled response."""
+
+    ids: list[int]
+    prompts: list[Any]
+    chosen: list[str]
+    rejected: list[str]
+    labels: list[str]
+    sources: list[str]
+    agreement: list[float]
+    metadata: list[dict[str, Any]]
+    group_keys: list[bytes]
+    chosen_keys: list[bytes]
+
+
+def labelled_pairs(*, project: Project) -> LabelledPairs:
+    """Every pair with an a/b effective label, oriented so that `chosen` is the labelled one."""
+    labels = effective_labels(project=project)
+    out = LabelledPairs([], [], [], [], [], [], [], [], [], [])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT p.id, pr.text, pr.conversation, ra.text, rb.text, p.metadata,
+                   pr.content_hash, ra.content_hash, rb.content_hash
+            FROM pairs_pair p
+            JOIN pairs_prompt pr ON pr.id = p.prompt_id
+            JOIN pairs_response ra ON ra.id = p.response_a_id
+            JOIN pairs_response rb ON rb.id = p.response_b_id
+            WHERE p.project_id = %s ORDER BY p.id
+            """,
+            [project.pk],
+        )
+        for pair_id, text, conversation, a, b, metadata, ph, ah, bh in cursor.fetchall():
+            eff = labels.get(pair_id)
+            if eff is None or eff.label not in ("a", "b"):
+                continue
+            chosen, rejected = (a, b) if eff.label == "a" else (b, a)
+            out.ids.append(pair_id)
+            out.prompts.append(conversation if conversation is not None else text)
+            out.chosen.append(chosen)
+            out.rejected.append(rejected)
+            out.labels.append(eff.label)
+            out.sources.append(eff.source)
+            out.agreement.append(eff.agreement if eff.agreement is not None else float("nan"))
+            out.metadata.append(metadata if isinstance(metadata, dict) else {})
+            # the same prompt and the same two responses, whatever their order
+            out.group_keys.append(bytes(ph) + min(bytes(ah), bytes(bh)) + max(bytes(ah), bytes(bh)))
+            out.chosen_keys.append(bytes(ah) if eff.label == "a" else bytes(bh))
+    return out

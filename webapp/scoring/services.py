@@ -23,9 +23,9 @@ from django.utils import timezone
 import webapp
 from webapp.flags.models import Flag
 from webapp.jobs.services import JobCancelled, job_create
-from webapp.pairs.labels import effective_labels
 from webapp.projects.models import Project
 from webapp.scoring.models import ScoringRun
+from webapp.scoring.selectors import LabelledPairs, labelled_pairs
 
 log = logging.getLogger("preflab.scoring")
 Progress = Callable[..., None]
@@ -69,56 +69,6 @@ def scoring_run_create(
         )
 
 
-@dataclass
-class _Pairs:
-    ids: list[int]
-    prompts: list[Any]
-    chosen: list[str]
-    rejected: list[str]
-    labels: list[str]
-    sources: list[str]
-    agreement: list[float]
-    metadata: list[dict[str, Any]]
-    group_keys: list[bytes]
-    chosen_keys: list[bytes]
-
-
-def _load_pairs(project: Project) -> _Pairs:
-    """Every pair with an a/b effective label, oriented so that `chosen` is the labelled one."""
-    labels = effective_labels(project=project)
-    out = _Pairs([], [], [], [], [], [], [], [], [], [])
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT p.id, pr.text, pr.conversation, ra.text, rb.text, p.metadata,
-                   pr.content_hash, ra.content_hash, rb.content_hash
-            FROM pairs_pair p
-            JOIN pairs_prompt pr ON pr.id = p.prompt_id
-            JOIN pairs_response ra ON ra.id = p.response_a_id
-            JOIN pairs_response rb ON rb.id = p.response_b_id
-            WHERE p.project_id = %s ORDER BY p.id
-            """,
-            [project.pk],
-        )
-        for pair_id, text, conversation, a, b, metadata, ph, ah, bh in cursor.fetchall():
-            eff = labels.get(pair_id)
-            if eff is None or eff.label not in ("a", "b"):
-                continue
-            chosen, rejected = (a, b) if eff.label == "a" else (b, a)
-            out.ids.append(pair_id)
-            out.prompts.append(conversation if conversation is not None else text)
-            out.chosen.append(chosen)
-            out.rejected.append(rejected)
-            out.labels.append(eff.label)
-            out.sources.append(eff.source)
-            out.agreement.append(eff.agreement if eff.agreement is not None else float("nan"))
-            out.metadata.append(metadata if isinstance(metadata, dict) else {})
-            # the same prompt and the same two responses, whatever their order
-            out.group_keys.append(bytes(ph) + min(bytes(ah), bytes(bh)) + max(bytes(ah), bytes(bh)))
-            out.chosen_keys.append(bytes(ah) if eff.label == "a" else bytes(bh))
-    return out
-
-
 def _versions() -> dict[str, str]:
     names = ("torch", "transformers", "numpy", "scikit-learn")
     found = {name: importlib.metadata.version(name) for name in names}
@@ -132,7 +82,7 @@ def scoring_run_execute(
     from workers import rm
 
     options = ScoringOptions(**run.config.get("options", {}))
-    pairs = _load_pairs(run.project)
+    pairs = labelled_pairs(project=run.project)
     if len(pairs.ids) < max(2 * options.n_folds, 4):
         raise ValueError(
             f"only {len(pairs.ids)} pairs have an A/B label; scoring needs at least "
@@ -178,7 +128,7 @@ def scoring_run_execute(
 
 
 def _trained_members(
-    pairs: _Pairs,
+    pairs: LabelledPairs,
     options: ScoringOptions,
     progress: Progress,
     cancelled: Callable[[], bool],
@@ -232,7 +182,7 @@ def _trained_members(
     )
 
 
-def _outside_members(pairs: _Pairs, options: ScoringOptions) -> list[tuple[str, np.ndarray]]:
+def _outside_members(pairs: LabelledPairs, options: ScoringOptions) -> list[tuple[str, np.ndarray]]:
     from workers import rm
 
     members: list[tuple[str, np.ndarray]] = []
@@ -272,7 +222,7 @@ def _group_ids(keys: list[bytes]) -> np.ndarray:
 
 def _store(
     run: ScoringRun,
-    pairs: _Pairs,
+    pairs: LabelledPairs,
     result: Any,
     flags: Any,
     deciles: np.ndarray,

@@ -33,7 +33,7 @@ from webapp.labelling.models import GoldAnswer
 from webapp.pairs.labels import effective_labels
 from webapp.projects.models import Project
 from webapp.scoring.models import PairScore, ScoringRun
-from webapp.scoring.services import _load_pairs
+from webapp.scoring.selectors import labelled_pairs
 from webapp.training.events import TrainingEpoch, publish_epoch
 from webapp.training.models import HeldOutPair, RegisteredModel, TrainingRun
 
@@ -248,7 +248,7 @@ def training_run_execute(
 
     options = TrainingOptions(**run.config.get("options", {}))
     recipe, train_config = options.recipe(), options.train_config()
-    pairs = _load_pairs(run.project)
+    pairs = labelled_pairs(project=run.project)
     ids = np.asarray(pairs.ids, dtype=np.int64)
     held_ids = list(
         HeldOutPair.objects.filter(project=run.project).values_list("pair_id", flat=True)

@@ -159,7 +159,7 @@ def train_ensemble(
     def fit_and_score(
         heads: RewardHeads, weights: np.ndarray, out_of_bag: np.ndarray, round_: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        train_loss, kept_epoch = _fit(
+        train_loss, kept_epoch = fit_heads(
             heads=heads,
             x_chosen=x_chosen,
             x_rejected=x_rejected,
@@ -253,7 +253,7 @@ def _check_inputs(
         raise ValueError(f"pair_margin must be ({len(chosen)},), got {pair_margin.shape}")
 
 
-def _fit(
+def fit_heads(
     *,
     heads: RewardHeads,
     x_chosen: torch.Tensor,

@@ -29,7 +29,7 @@ import torch
 from workers.rm.cache import EmbeddingCache, EmbeddingSource
 from workers.rm.config import EnsembleConfig, FeatureMode
 from workers.rm.device import resolve_device, torch_threads
-from workers.rm.ensemble import _fit, plan_heads
+from workers.rm.ensemble import fit_heads, plan_heads
 from workers.rm.heads import RewardHeads
 from workers.rm.pipeline import embed_pairs
 from workers.rm.text import Prompt
@@ -145,7 +145,7 @@ def fit_reward_ensemble(
     heads = RewardHeads(dim=dim, hidden=config.hidden, seeds=plan.seeds).to(device)
     out_of_bag = plan.out_of_bag if config.early_stopping and plan.out_of_bag.any() else None
     with torch_threads(config.threads):
-        _fit(
+        fit_heads(
             heads=heads,
             x_chosen=torch.as_tensor(chosen, dtype=torch.float32, device=device),
             x_rejected=torch.as_tensor(rejected, dtype=torch.float32, device=device),
