@@ -19,7 +19,7 @@ TRICKY = [
     "line one\nline two\ttabbed\r\nwindows",
     "a literal \\n and \\u0041 and \\\\ double",
     "<script>alert('x')</script> **bold** & [link](javascript:alert(1))",
-    "emoji 🙂 and 汉字 and \u2028 separator and \x01 control",
+    "emoji 🙂 and 汉字 and \u2028 separator and \x01 control \x02 too",
     "",
 ]
 

@@ -432,11 +432,18 @@ def export_rows(
                 buffer += data
                 if len(buffer) >= block_bytes:
                     cut = buffer.rfind(b"\n") + 1
-                    yield _unescape(bytes(buffer[:cut]))
+                    yield bytes(buffer[:cut])
                     del buffer[:cut]
             yield b""
     if buffer:
-        yield _unescape(bytes(buffer))
+        yield bytes(buffer)
+
+
+# COPY's text format escapes every backslash (and JSON text has plenty), which would cost a
+# pass over every block to undo. Its CSV format escapes nothing unless a value holds the quote
+# or delimiter character or a line break, and a JSON text never holds these two control
+# characters or a raw line break (JSON escapes them): each row comes out as the JSON, as is.
+_RAW_LINES = "(FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')"
 
 
 def _copy_out(raw: Any, sql: str, params: dict[str, Any]) -> Iterator[Any]:
@@ -446,7 +453,7 @@ def _copy_out(raw: Any, sql: str, params: dict[str, Any]) -> Iterator[Any]:
     statement = psycopg.ClientCursor(raw.connection).mogrify(sql, params)
     with raw.connection.transaction():
         raw.execute(work_mem)  # sorts and hashes of one id range in memory, not on disk
-        with raw.copy(f"COPY ({statement}) TO STDOUT") as copy:
+        with raw.copy(f"COPY ({statement}) TO STDOUT {_RAW_LINES}") as copy:
             yield from copy
 
 
@@ -484,10 +491,10 @@ def _parallel_blocks(
                     buffer += data
                     if len(buffer) >= block_bytes:
                         cut = buffer.rfind(b"\n") + 1
-                        if not put(q, _unescape(bytes(buffer[:cut]))):
+                        if not put(q, bytes(buffer[:cut])):
                             return
                         del buffer[:cut]
-            if buffer and not put(q, _unescape(bytes(buffer))):
+            if buffer and not put(q, bytes(buffer)):
                 return
             put(q, _DONE)
         except BaseException as exc:  # handed to the reader, which raises it
@@ -508,13 +515,6 @@ def _parallel_blocks(
     finally:
         stop.set()
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _unescape(block: bytes) -> bytes:
-    # COPY's text format escapes backslashes, tabs, newlines and other control characters.
-    # JSON text has no raw control characters (they are escaped as \n, \u0001...), so the only
-    # escape COPY adds to a JSON line is the doubled backslash.
-    return block.replace(b"\\\\", b"\\")
 
 
 # --- snapshots ------------------------------------------------------------------------------
