@@ -7,9 +7,23 @@ embedded servers otherwise; an explicit DATABASE_URL / REDIS_URL always wins. Re
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import socket
 import tempfile
+
+
+def _redis_keys_remove(url: str, pattern: str) -> None:
+    """The run's keys on the shared test Redis database (the broker's queues and bindings)."""
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url)
+        for key in client.scan_iter(match=pattern, count=1000):
+            client.delete(key)
+    except redis.RedisError:
+        pass  # a server gone by the end of the run has nothing left to tidy
 
 
 def _listening(port: int) -> bool:
@@ -28,7 +42,12 @@ if "DATABASE_URL" not in os.environ and _listening(5432):
     os.environ["DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/preflab_{RUN}"
 if "REDIS_URL" not in os.environ and _listening(6379):
     os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/15"
+    atexit.register(lambda: _redis_keys_remove(os.environ["REDIS_URL"], f"{RUN}:*"))
 os.environ.setdefault("REDIS_KEY_PREFIX", f"{RUN}:")
-os.environ.setdefault("PREFLAB_HOME", tempfile.mkdtemp(prefix="preflab-test-"))
+if "PREFLAB_HOME" not in os.environ:
+    # Saved models, exports and (without local servers) the embedded servers' data live here.
+    # Registered before Django loads, so it runs after the embedded servers have stopped.
+    os.environ["PREFLAB_HOME"] = tempfile.mkdtemp(prefix="preflab-test-")
+    atexit.register(shutil.rmtree, os.environ["PREFLAB_HOME"], True)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
