@@ -162,6 +162,9 @@ def run(figures: Figures) -> None:
             "review_list_filtered": (
                 f"/projects/{p}/review/?kind=unstable&mu_min=-1&mu_max=1&state=undecided"
             ),
+            # a state few decisions have (50 pairs sent back, 50 kept among 378k queued)
+            "review_list_sent_back": f"/projects/{p}/review/?state=sent_back",
+            "review_list_kind_kept": f"/projects/{p}/review/?kind=unstable&state=keep",
             "review_pair": f"/projects/{p}/review/pairs/{pair_id}/",
             "history": f"/projects/{p}/pairs/{pair_id}/history/",
             "dashboard": f"/projects/{p}/review/dashboard/",

@@ -1,5 +1,6 @@
 """The orders behind "next pair" walk an index of their own: the labelling queue's most
-ambiguous order (queue_open_priority) and the review queue by rank, with or without a kind."""
+ambiguous order (queue_open_priority) and the review queue by rank, with or without a kind;
+a review state that few decisions have starts from those decisions instead."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from tests.review.helpers import scored_flagged_pairs
+from tests.review.helpers import reviewer, scored_flagged_pairs
 from webapp.labelling import ordering
-from webapp.review import services
+from webapp.review import selectors, services
 from webapp.review.filters import QueueFilter
 from webapp.review.selectors import _queue_from
 
@@ -42,9 +43,51 @@ def test_review_queue_walks_rank(project: Any, kind: str, index: str) -> None:
     scored_flagged_pairs(project, [-3.0, 0.01])
     services.review_queue_rebuild(project=project)
     queue_filter = QueueFilter(kind=kind)
-    sql, params = _queue_from(queue_filter)
-    text = plan(
-        f"SELECT i.pair_id {sql} ORDER BY {queue_filter.order()} LIMIT 50",
-        {**params, "project": project.pk},
-    )
+    sql, params, _ = _queue_from(project, queue_filter)
+    text = plan(f"SELECT i.pair_id {sql} ORDER BY {queue_filter.order()} LIMIT 50", params)
     assert index in text
+
+
+@pytest.mark.parametrize("kind", ["", "ambiguous"])
+def test_a_rare_review_state_starts_from_its_decisions(
+    project: Any, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, pairs = scored_flagged_pairs(project, [-3.0, -2.0, 0.01, 0.02, 0.03, 0.04])
+    services.review_queue_rebuild(project=project)
+    rita = reviewer(project)
+    actions = ["keep", "more_votes", "flip", "more_votes", "", ""]
+    for pair, action in zip(pairs, actions, strict=True):
+        if action:
+            services.review_decide(
+                project=project, pair_id=pair.pk, action=action, reviewer=rita,
+                votes=2 if action == "more_votes" else 0,
+            )  # fmt: skip
+    expected = {
+        ("sent_back", ""): [pairs[1], pairs[3]],
+        ("sent_back", "ambiguous"): [pairs[3]],
+        ("decided", ""): [pairs[0], pairs[2]],
+        ("decided", "ambiguous"): [pairs[2]],
+        ("keep", ""): [pairs[0]],
+        ("keep", "ambiguous"): [],
+    }
+
+    def listed() -> dict[tuple[str, str], list[int]]:
+        found = {}
+        for state, k in expected:
+            if k != kind:
+                continue
+            queue_filter = QueueFilter(state=state, kind=k)
+            rows = selectors.queue_page(project=project, queue_filter=queue_filter)
+            count = selectors.queue_count(project=project, queue_filter=queue_filter)
+            assert count == len(rows)
+            found[(state, k)] = [row.pair_id for row in rows]
+        return found
+
+    want = {key: [p.pk for p in ps] for key, ps in expected.items() if key[1] == kind}
+    sql, params, settings = _queue_from(project, QueueFilter(state="sent_back", kind=kind))
+    assert settings == selectors._FROM_DECISIONS
+    assert "pairreview_outcome" in plan(f"SELECT i.pair_id {sql}", params)
+    assert listed() == want  # most severe first, as the walk gives them
+    monkeypatch.setattr(selectors, "DECISIONS_FEW", 0)  # every state walks the queue
+    assert _queue_from(project, QueueFilter(state="sent_back", kind=kind))[2] == selectors._WALK
+    assert listed() == want

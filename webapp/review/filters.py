@@ -20,6 +20,23 @@ STATES = {
 }
 
 
+# The outcomes of the decisions in force that each review state stands for ("undecided" is
+# the absence of one).
+_STATE_OUTCOMES = {
+    "decided": ("keep", "flip", "tie", "drop"),
+    "sent_back": ("more_votes",),
+    "keep": ("keep",),
+    "flip": ("flip",),
+    "tie": ("tie",),
+    "drop": ("drop",),
+}
+
+
+def state_outcomes(state: str) -> tuple[str, ...]:
+    """The outcomes a review state matches; empty for any state or "undecided"."""
+    return _STATE_OUTCOMES.get(state, ())
+
+
 class FilterError(ValueError):
     """A filter value that cannot be used; the message names the field."""
 
@@ -114,13 +131,9 @@ class QueueFilter:
             params["f_split"] = self.split
         if self.state == "undecided":
             clauses.append("coalesce(rv.outcome, '') = ''")
-        elif self.state == "decided":
-            clauses.append("rv.outcome IN ('keep', 'flip', 'tie', 'drop')")
-        elif self.state == "sent_back":
-            clauses.append("rv.outcome = 'more_votes'")
         elif self.state:
-            clauses.append("rv.outcome = %(f_state)s")
-            params["f_state"] = self.state
+            clauses.append("rv.outcome = ANY(%(f_state)s)")
+            params["f_state"] = list(state_outcomes(self.state))
         if self.votes_disagree:
             clauses.append(
                 """i.label_scored IN ('a', 'b') AND (

@@ -14,6 +14,7 @@ from webapp.flags.models import Flag
 from webapp.pairs.labels import EffectiveLabel, effective_label, effective_label_sql
 from webapp.pairs.models import Pair
 from webapp.projects.models import Project
+from webapp.review import filters
 from webapp.review.filters import QueueFilter
 from webapp.review.models import AmbiguityRequest, ReviewDecision, ReviewItem, ReviewSettings
 
@@ -65,13 +66,35 @@ class QueueRow:
         return [flag_kind_label(k) for k in self.kinds]
 
 
-def _queue_from(queue_filter: QueueFilter) -> tuple[str, dict[str, Any]]:
+def _queue_from(project: Project, queue_filter: QueueFilter) -> tuple[str, dict[str, Any], str]:
+    """The FROM and WHERE of the filtered queue, its parameters, and the settings to run it
+    with (see _WALK and _FROM_DECISIONS)."""
     where, params = queue_filter.sql()
+    params["project"] = project.pk
+    outcomes = filters.state_outcomes(queue_filter.state)
+    if outcomes and _decisions_few(project, outcomes):
+        # Few decisions in force have this state: start from them (the outcome index) and
+        # sort them by rank, rather than walk the whole queue looking for them.
+        # a queued pair's kind rows carry its rank: the (project, kind, rank) index finds them
+        kind = (
+            "JOIN review_reviewitemkind ik ON ik.project_id = i.project_id "
+            "AND ik.rank = i.rank AND ik.pair_id = i.pair_id"
+            if queue_filter.kind
+            else ""
+        )
+        return (
+            f"""FROM review_pairreview rv
+            JOIN review_reviewitem i ON i.pair_id = rv.pair_id {kind}
+            WHERE rv.project_id = %(project)s AND i.project_id = %(project)s AND {where}""",
+            params,
+            _FROM_DECISIONS,
+        )
     return (
         f"""FROM {queue_filter.source()}
         LEFT JOIN review_pairreview rv ON rv.pair_id = i.pair_id
         WHERE i.project_id = %(project)s AND {where}""",
         params,
+        _WALK,
     )
 
 
@@ -85,15 +108,32 @@ _WALK = (
     "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; "
     "SET LOCAL enable_sort = off; SET LOCAL jit = off"
 )
+# A walk finds the pairs of a review state fast where they are many, and reads the whole
+# queue where they are few (50 pairs sent back among a million); up to this many decisions in
+# force with the state, the queue starts from them instead and sorts them by rank.
+DECISIONS_FEW = 50_000
+_FROM_DECISIONS = "SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0"
+
+
+def _decisions_few(project: Project, outcomes: tuple[str, ...]) -> bool:
+    with connection.cursor() as cursor:
+        # counted on the (project, outcome) index, and only up to the limit
+        cursor.execute(
+            """SELECT count(*) FROM (SELECT 1 FROM review_pairreview
+               WHERE project_id = %s AND outcome = ANY(%s) LIMIT %s) d""",
+            [project.pk, list(outcomes), DECISIONS_FEW + 1],
+        )
+        row = cursor.fetchone()
+    return bool(row) and int(row[0]) <= DECISIONS_FEW
 
 
 def queue_page(
     *, project: Project, queue_filter: QueueFilter, after_rank: int = 0, limit: int = PAGE
 ) -> list[QueueRow]:
     """One page of the review queue, most severe first (keyset pagination on its rank)."""
-    sql, params = _queue_from(queue_filter)
+    sql, params, plan = _queue_from(project, queue_filter)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_WALK)
+        cursor.execute(plan)
         cursor.execute(
             f"""
             SELECT q.pair_id, q.rank, q.severity, q.kinds, q.mu, q.sigma, q.split, q.outcome,
@@ -108,7 +148,7 @@ def queue_page(
             JOIN pairs_pair p ON p.id = q.pair_id JOIN pairs_prompt pr ON pr.id = p.prompt_id
             ORDER BY q.rank
             """,
-            {**params, "project": project.pk, "after": after_rank, "limit": limit},
+            {**params, "after": after_rank, "limit": limit},
         )
         return [QueueRow(*row) for row in cursor.fetchall()]
 
@@ -119,12 +159,11 @@ COUNT_CAP = 1000
 def queue_count(*, project: Project, queue_filter: QueueFilter, cap: int = COUNT_CAP) -> int:
     """How many queued pairs match, counted up to ``cap`` + 1 (a page says "more than cap";
     a bulk preview counts them all)."""
-    sql, params = _queue_from(queue_filter)
+    sql, params, plan = _queue_from(project, queue_filter)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_WALK)
+        cursor.execute(plan)
         cursor.execute(
-            f"SELECT count(*) FROM (SELECT 1 {sql} LIMIT %(cap)s) c",
-            {**params, "project": project.pk, "cap": cap + 1},
+            f"SELECT count(*) FROM (SELECT 1 {sql} LIMIT %(cap)s) c", {**params, "cap": cap + 1}
         )
         row = cursor.fetchone()
     return int(row[0]) if row else 0
