@@ -165,6 +165,8 @@ def run(figures: Figures) -> None:
             # a state few decisions have (50 pairs sent back, 50 kept among 378k queued)
             "review_list_sent_back": f"/projects/{p}/review/?state=sent_back",
             "review_list_kind_kept": f"/projects/{p}/review/?kind=unstable&state=keep",
+            # a kind and a range that no pair has: the walk reads to the end of the queue
+            "review_list_kind_none": f"/projects/{p}/review/?kind=likely_mislabelled&mu_min=0",
             "review_pair": f"/projects/{p}/review/pairs/{pair_id}/",
             "history": f"/projects/{p}/pairs/{pair_id}/history/",
             "dashboard": f"/projects/{p}/review/dashboard/",

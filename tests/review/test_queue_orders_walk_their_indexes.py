@@ -91,3 +91,49 @@ def test_a_rare_review_state_starts_from_its_decisions(
     monkeypatch.setattr(selectors, "DECISIONS_FEW", 0)  # every state walks the queue
     assert _queue_from(project, QueueFilter(state="sent_back", kind=kind))[2] == selectors._WALK
     assert listed() == want
+
+
+def test_a_kind_with_a_range_or_split_lists_what_its_own_rows_would(
+    project: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from webapp.flags.models import Flag
+    from webapp.pairs.models import Pair
+
+    mus = [-3.0, -2.5, -0.5, 0.02, 0.3, 0.8, 1.5, 2.5]
+    run, pairs = scored_flagged_pairs(project, mus)
+    Pair.objects.filter(pk__in=[p.pk for p in pairs[::3]]).update(split="test")
+    # some pairs carry a second kind
+    Flag.objects.bulk_create(
+        [
+            Flag(project=project, pair=p, scoring_run=run, source="scoring", kind="unstable",
+                 severity=2)
+            for p in pairs[1::2]
+        ]
+    )  # fmt: skip
+    services.review_queue_rebuild(project=project)
+    filters = [
+        QueueFilter(kind="unstable", mu_min=-1.0),
+        QueueFilter(kind="unstable", mu_max=0.5, split="test"),
+        QueueFilter(kind="ambiguous", split="test"),
+        QueueFilter(kind="likely_mislabelled", mu_min=0.0),
+        QueueFilter(kind="ambiguous", mu_min=0.0, mu_max=2.0, state="undecided"),
+    ]
+    assert all(not f.by_kind_rows for f in filters)
+
+    def listed() -> list[tuple[list[int], int]]:
+        return [
+            (
+                [r.pair_id for r in selectors.queue_page(project=project, queue_filter=f)],
+                selectors.queue_count(project=project, queue_filter=f),
+            )
+            for f in filters
+        ]
+
+    walked_queue = listed()
+    monkeypatch.setattr(QueueFilter, "by_kind_rows", property(lambda self: bool(self.kind)))
+    assert listed() == walked_queue
+    by_id = {p.pk: (mu, p) for p, mu in zip(pairs, mus, strict=True)}
+    unstable = {p.pk for p in pairs[1::2]}
+    ids, count = walked_queue[0]
+    assert set(ids) == {pid for pid in unstable if by_id[pid][0] >= -1.0} and count == len(ids)
+    assert walked_queue[3] == ([], 0)

@@ -79,7 +79,7 @@ def _queue_from(project: Project, queue_filter: QueueFilter) -> tuple[str, dict[
         kind = (
             "JOIN review_reviewitemkind ik ON ik.project_id = i.project_id "
             "AND ik.rank = i.rank AND ik.pair_id = i.pair_id"
-            if queue_filter.kind
+            if queue_filter.by_kind_rows
             else ""
         )
         return (
