@@ -33,7 +33,7 @@ _STATE_OUTCOMES = {
 
 
 def state_outcomes(state: str) -> tuple[str, ...]:
-    """The outcomes a review state matches; empty for any state or "undecided"."""
+    """The outcomes a review state matches; empty for "" (any state) and "undecided"."""
     return _STATE_OUTCOMES.get(state, ())
 
 

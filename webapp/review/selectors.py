@@ -74,8 +74,8 @@ def _queue_from(project: Project, queue_filter: QueueFilter) -> tuple[str, dict[
     outcomes = filters.state_outcomes(queue_filter.state)
     if outcomes and _decisions_few(project, outcomes):
         # Few decisions in force have this state: start from them (the outcome index) and
-        # sort them by rank, rather than walk the whole queue looking for them.
-        # a queued pair's kind rows carry its rank: the (project, kind, rank) index finds them
+        # sort them by rank, rather than walk the whole queue looking for them. A queued
+        # pair's kind rows carry its rank, so the (project, kind, rank) index finds them.
         kind = (
             "JOIN review_reviewitemkind ik ON ik.project_id = i.project_id "
             "AND ik.rank = i.rank AND ik.pair_id = i.pair_id"
@@ -116,6 +116,7 @@ _FROM_DECISIONS = "SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gathe
 
 
 def _decisions_few(project: Project, outcomes: tuple[str, ...]) -> bool:
+    """Whether at most DECISIONS_FEW decisions in force have one of these outcomes."""
     with connection.cursor() as cursor:
         # counted on the (project, outcome) index, and only up to the limit
         cursor.execute(
