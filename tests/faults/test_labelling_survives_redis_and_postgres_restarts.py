@@ -177,6 +177,20 @@ def _export(app: App) -> int | None:
     return int(started.json()["job"]["id"]) if started.status_code == 202 else None
 
 
+def _taken(app: App, job_id: int | None, timeout: float = 30) -> None:
+    """Wait until a worker has taken the job. The test's Redis writes its append-only file
+    to disk once a second (appendfsync everysec, Redis's default), so a task message it took
+    in the last second before a SIGKILL can be gone with it, and its job would stay queued;
+    what this test checks is the jobs that a worker holds across the faults."""
+    deadline = time.monotonic() + timeout
+    while job_id is not None and time.monotonic() < deadline:
+        with psycopg.connect(app.database_url) as db:
+            row = db.execute("SELECT status FROM jobs_job WHERE id = %s", [job_id]).fetchone()
+        if row and row[0] != "queued":
+            return
+        time.sleep(0.2)
+
+
 def _healthy(app: App) -> bool:
     try:
         health = requests.get(f"{app.url}/health/?format=json", timeout=10)
@@ -195,6 +209,7 @@ def test_no_acknowledged_vote_is_lost_or_doubled_across_restarts(app: App) -> No
     jobs: list[int | None] = []
     time.sleep(4)
     jobs.append(_export(app))
+    _taken(app, jobs[-1])
     app.redis.kill()  # the broker and the channel layer go away...
     jobs.append(_export(app))  # ...while a job is started
     time.sleep(2)

@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 
 from tests.conftest import process_env, start_worker, wait_until
 from webapp.celery import app
@@ -29,15 +33,17 @@ from webapp.pairs.models import Pair
 pytestmark = pytest.mark.slow
 
 N = 100_000  # five import chunks; the worker is killed after the first is committed
+PAST_A_CHUNK = Q(progress_done__gt=0)
 
 
-def _kill_when_under_way(job: Job, queue: str, log: Path) -> None:
-    """Start a worker on a queue of its own, send it the job, kill it once progress shows."""
+def _kill_when_under_way(job: Job, queue: str, log: Path, *, under_way: Q = PAST_A_CHUNK) -> None:
+    """Start a worker on a queue of its own, send it the job, kill it once it is running and
+    its progress matches ``under_way``."""
     worker = start_worker(process_env(), log, name=queue, queues=queue)
     try:
         app.send_task(TASKS[job.kind], args=[job.pk], queue=queue)
         wait_until(
-            lambda: Job.objects.filter(pk=job.pk, status="running", progress_done__gt=0).exists(),
+            lambda: Job.objects.filter(under_way, pk=job.pk, status="running").exists(),
             timeout=120,
             interval=0.05,
         )
@@ -45,6 +51,15 @@ def _kill_when_under_way(job: Job, queue: str, log: Path) -> None:
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait()
     assert Job.objects.get(pk=job.pk).status == Job.Status.RUNNING  # nobody left to say otherwise
+
+
+@contextmanager
+def _table_locked(table: str) -> Iterator[None]:
+    """Another session holds ``table`` locked, so statements that read it wait."""
+    with psycopg.connect(**connection.get_connection_params()) as other:
+        other.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+        yield
+        other.rollback()
 
 
 def _reap(monkeypatch: Any, job: Job) -> None:
@@ -81,7 +96,12 @@ def test_killed_import_and_export_jobs_fail_and_a_retry_completes_them(
     snapshot = export_create(project=project, file_format="jsonl", spec=ExportSpec(), enqueue=False)
     assert snapshot.job is not None
     Job.objects.filter(pk=snapshot.job.pk).update(queue=queue)
-    _kill_when_under_way(snapshot.job, queue, tmp_path / "export-worker.log")
+    # 100k short rows export in well under a second: the export counts its rows (and says how
+    # many), then waits at its first COPY, which reads the responses, until the kill.
+    with _table_locked("pairs_response"):
+        _kill_when_under_way(
+            snapshot.job, queue, tmp_path / "export-worker.log", under_way=Q(progress_total=N)
+        )
     _reap(monkeypatch, snapshot.job)
     snapshot.refresh_from_db()
     assert snapshot.status == ExportSnapshot.Status.FAILED and not snapshot.files
