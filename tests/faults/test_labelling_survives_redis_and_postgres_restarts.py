@@ -178,10 +178,10 @@ def _export(app: App) -> int | None:
 
 
 def _taken(app: App, job_id: int | None, timeout: float = 30) -> None:
-    """Wait until a worker has taken the job. The test's Redis writes its append-only file
-    to disk once a second (appendfsync everysec, Redis's default), so a task message it took
-    in the last second before a SIGKILL can be gone with it, and its job would stay queued;
-    what this test checks is the jobs that a worker holds across the faults."""
+    """Wait until a worker has taken the job. The test's Redis syncs its append-only file to
+    disk once a second (appendfsync everysec), so a task message it took in the last second
+    before a SIGKILL can be gone with it, and its job would stay queued; what this test
+    checks is the jobs that a worker holds across the faults."""
     deadline = time.monotonic() + timeout
     while job_id is not None and time.monotonic() < deadline:
         with psycopg.connect(app.database_url) as db:
