@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from tests.factories import UserFactory
+from webapp.exports.selectors import ExportSpec
+from webapp.exports.services import export_create, export_write
 from webapp.flags.models import Flag
 from webapp.labelling.models import Vote
 from webapp.pairs.hashing import pair_key, prompt_hash, response_hash
@@ -135,3 +138,20 @@ def transcript(conversation: list[dict[str, str]]) -> str:
     names = {"user": "Human", "assistant": "Assistant"}
     parts = [f"\n\n{names.get(m['role'], m['role'].title())}: {m['content']}" for m in conversation]
     return "".join(parts) + "\n\nAssistant: "
+
+
+def export_rows_by_pair(project: Any, **spec: Any) -> tuple[Any, dict[int, dict[str, Any]]]:
+    """A JSON Lines export written in process, and its rows by pair id (all splits)."""
+    snapshot = export_write(
+        snapshot=export_create(
+            project=project, file_format="jsonl", spec=ExportSpec(**spec), enqueue=False
+        )
+    )
+    rows = {}
+    for f in snapshot.files:
+        if f["name"].endswith(".jsonl"):
+            for line in (snapshot.path / f["name"]).read_text().split("\n"):
+                if line:
+                    row = json.loads(line)
+                    rows[row["pair_id"]] = row
+    return snapshot, rows

@@ -4,33 +4,14 @@ filter, with the dataset card counting what was left out and why."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 from django.utils import timezone
 
-from tests.exports.helpers import add_scores, add_votes, make_pairs
-from webapp.exports.selectors import ExportSpec
-from webapp.exports.services import export_create, export_write
+from tests.exports.helpers import add_scores, add_votes, export_rows_by_pair, make_pairs
 from webapp.labelling.models import HumanLabel
 from webapp.pairs.labels import effective_labels
-
-
-def _export(project: Any, **spec: Any) -> tuple[Any, dict[int, dict[str, Any]]]:
-    snapshot = export_write(
-        snapshot=export_create(
-            project=project, file_format="jsonl", spec=ExportSpec(**spec), enqueue=False
-        )
-    )
-    rows = {}
-    for f in snapshot.files:
-        if f["name"].endswith(".jsonl"):
-            for line in (snapshot.path / f["name"]).read_text().split("\n"):
-                if line:
-                    row = json.loads(line)
-                    rows[row["pair_id"]] = row
-    return snapshot, rows
 
 
 def test_labels_follow_aggregation_then_votes_then_the_import(project: Any) -> None:
@@ -51,7 +32,7 @@ def test_labels_follow_aggregation_then_votes_then_the_import(project: Any) -> N
         majority_share=2 / 3,
         computed_at=timezone.now(),
     )
-    _, rows = _export(project)
+    _, rows = export_rows_by_pair(project)
     assert rows[aggregated.pk]["chosen"] == made.expected[aggregated.pk]["b"]
     assert rows[aggregated.pk]["label_source"] == "dawid_skene"
     assert rows[aggregated.pk]["human_agreement"] == 0.9
@@ -72,7 +53,7 @@ def test_mu_follows_the_exported_chosen_response(project: Any) -> None:
     add_scores(project, made, mu_of=lambda k: 2.0)
     flipped = made.pairs[0]  # imported "a", scored as "a"; votes make it "b"
     add_votes(flipped, ["b"])
-    snapshot, rows = _export(project, with_margin=True)
+    snapshot, rows = export_rows_by_pair(project, with_margin=True)
     assert rows[flipped.pk]["mu"] == -2.0 and rows[flipped.pk]["margin"] == 0.0
     assert rows[made.pairs[1].pk]["mu"] == 2.0 and rows[made.pairs[1].pk]["margin"] == 2.0
     assert snapshot.scoring_run_id == made.run.pk  # type: ignore[union-attr]
@@ -83,7 +64,9 @@ def test_filters_drop_flagged_weak_and_other_splits(project: Any) -> None:
     preferred = [p for p in made.pairs if p.imported_label in ("a", "b")]
     flagged = preferred[0]
     add_scores(project, made, mu_of=lambda k: float(k), flag_ids=(flagged.pk,))
-    snapshot, rows = _export(project, drop_flagged=True, min_strength=5.0, split="train")
+    snapshot, rows = export_rows_by_pair(
+        project, drop_flagged=True, min_strength=5.0, split="train"
+    )
     kept = {
         p.pk
         for k, p in enumerate(made.pairs)
@@ -104,6 +87,6 @@ def test_filters_drop_flagged_weak_and_other_splits(project: Any) -> None:
 def test_a_flagged_pair_is_exported_with_its_flags_unless_dropped(project: Any) -> None:
     made = make_pairs(project, 4, conversations=False)
     add_scores(project, made, flag_ids=(made.pairs[0].pk,))
-    _, rows = _export(project)
+    _, rows = export_rows_by_pair(project)
     assert rows[made.pairs[0].pk]["flags"] == ["ambiguous", "likely_mislabelled"]
     assert rows[made.pairs[1].pk]["flags"] is None
