@@ -1,5 +1,5 @@
-"""A big export streams: many COPY statements and blocks, progress recorded between them on the
-same connection, and the files are the same as when written in one piece."""
+"""A big export streams: many COPY statements, pieces of lines and blocks, progress recorded
+between them on the same connection, and the files are the same as when written in one piece."""
 
 from __future__ import annotations
 
@@ -30,7 +30,18 @@ def test_chunks_and_blocks_change_nothing_in_the_files(
     add_scores(project, made, flag_ids=(made.pairs[5].pk,))
     add_votes(made.pairs[9], ["a", "a"])
     whole = _export(project, fmt)
+    statements: list[int] = []  # pieces each COPY statement sent
+    original = selectors._copy_out
+
+    def counting(*args: Any) -> Any:
+        statements.append(0)
+        for piece in original(*args):
+            statements[-1] += 1
+            yield piece
+
+    monkeypatch.setattr(selectors, "_copy_out", counting)
     monkeypatch.setattr(selectors, "CHUNK_IDS", 3)
+    monkeypatch.setattr(selectors, "PIECE_IDS", 2)  # a line or two per COPY row
     monkeypatch.setattr(selectors, "BLOCK_BYTES", 200)
     if fmt == "parquet":
         from webapp.exports import writers
@@ -51,3 +62,4 @@ def test_chunks_and_blocks_change_nothing_in_the_files(
     job.refresh_from_db()
     assert job.progress_done == job.progress_total == pieces.row_count
     assert pieces.row_count == whole.row_count > 0
+    assert len(statements) > 10 and max(statements) > 1

@@ -2,8 +2,8 @@
 
 ``export_rows`` is the one place that decides what a row of an exported dataset holds. Each row
 is built by PostgreSQL as a finished JSON object (``row_to_json``) and streamed with
-``COPY (SELECT ...) TO STDOUT``: Python never holds more than one block of lines, never
-builds a dict per pair, and the same JSON feeds both writers (JSON Lines as is, Parquet through
+``COPY (SELECT ...) TO STDOUT``, the lines of 16 pairs to a COPY row: Python never holds more
+than one block of lines, never builds a dict per pair, and the same JSON feeds both writers (JSON Lines as is, Parquet through
 pyarrow's JSON reader).
 
 Where each column comes from:
@@ -50,6 +50,10 @@ from webapp.projects.selectors import project_for_user
 
 # Bytes of JSON lines handed to a writer at a time: the unit of memory of an export.
 BLOCK_BYTES = 8 * 1024 * 1024
+# Pair ids whose JSON lines PostgreSQL sends as one COPY row, a piece: each COPY row costs
+# the exporting process several microseconds, far more than writing a 1 KB line does. A piece
+# is one text value, which PostgreSQL caps at 1 GB: 16 lines may hold 64 MB each.
+PIECE_IDS = 16
 # Pair ids per COPY statement: between two statements an export may record its progress.
 CHUNK_IDS = 100_000
 # Connections that build an export's rows at once (PostgreSQL runs one statement on one core)
@@ -299,7 +303,7 @@ def export_sql(
     picked = "b.id = ANY(%(witnesses)s)" if first else "NOT (b.id = ANY(%(witnesses)s))"
     where = " AND ".join([_PREFERENCE, *_filter_clauses(spec), picked])
     sql = f"""
-        SELECT row_to_json(r)::text FROM (
+        SELECT row_to_json(r)::text AS line, r.pair_id FROM (
             SELECT {prompt} AS prompt, {chosen} AS chosen, {rejected} AS rejected, {margin}
                 b.id AS pair_id, b.split, b.label_source, b.agreement AS human_agreement,
                 {_MU} AS mu, b.sigma, b.flags
@@ -317,7 +321,17 @@ def export_sql(
     params = _params(project=project, spec=spec, source=source, split=split)
     params["witnesses"] = list(witnesses or [])
     params["lo"], params["hi"] = id_range or (0, 0)
-    return sql, params
+    params["piece_ids"] = PIECE_IDS
+    return _in_pieces(sql), params
+
+
+def _in_pieces(rows_sql: str) -> str:
+    """The (line, pair_id) rows of ``rows_sql`` joined into pieces of the lines of up to
+    PIECE_IDS consecutive pair ids, in pair id order: one COPY row per piece, not per line."""
+    return f"""
+        SELECT string_agg(line, E'\\n' ORDER BY pair_id) FROM ({rows_sql}) l
+        GROUP BY pair_id / %(piece_ids)s ORDER BY pair_id / %(piece_ids)s
+    """
 
 
 # For each column that may be null: the first exported pair that has a value in it. These
@@ -428,33 +442,35 @@ def export_rows(
     buffer = bytearray()
     with connection.cursor() as cursor:
         for sql, params in statements:
-            for data in _copy_out(cursor.cursor, sql, params):
-                buffer += data
+            for piece in _copy_out(cursor.cursor, sql, params):
+                buffer += piece
+                buffer += b"\n"
                 if len(buffer) >= block_bytes:
-                    cut = buffer.rfind(b"\n") + 1
-                    yield bytes(buffer[:cut])
-                    del buffer[:cut]
+                    yield bytes(buffer)
+                    buffer.clear()
             yield b""
     if buffer:
         yield bytes(buffer)
 
 
 # COPY's text format escapes every backslash (and JSON text has plenty), which would cost a
-# pass over every block to undo. Its CSV format escapes nothing unless a value holds the quote
-# or delimiter character or a line break, and a JSON text never holds these two control
-# characters or a raw line break (JSON escapes them): each row comes out as the JSON, as is.
-_RAW_LINES = "(FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')"
+# pass over every block to undo. Its CSV format escapes nothing but the quote character, and
+# a JSON text never holds this control character raw (JSON escapes it): with every value
+# quoted, each row comes out as \x01, the piece of JSON lines as is, \x01 and a newline.
+_RAW_PIECES = "(FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02', FORCE_QUOTE *)"
 
 
-def _copy_out(raw: Any, sql: str, params: dict[str, Any]) -> Iterator[Any]:
-    """The data messages of ``COPY (sql) TO STDOUT`` on a psycopg cursor: one row each."""
+def _copy_out(raw: Any, sql: str, params: dict[str, Any]) -> Iterator[memoryview]:
+    """The rows of ``COPY (sql) TO STDOUT`` on a psycopg cursor, one text value each (a piece
+    of JSON lines, see export_sql), without a newline at its end."""
     work_mem = f"SET LOCAL work_mem = '{WORK_MEM}'"
     # COPY takes no bind parameters: psycopg quotes them into the statement client-side
     statement = psycopg.ClientCursor(raw.connection).mogrify(sql, params)
     with raw.connection.transaction():
         raw.execute(work_mem)  # sorts and hashes of one id range in memory, not on disk
-        with raw.copy(f"COPY ({statement}) TO STDOUT {_RAW_LINES}") as copy:
-            yield from copy
+        with raw.copy(f"COPY ({statement}) TO STDOUT {_RAW_PIECES}") as copy:
+            for data in copy:
+                yield memoryview(data)[1:-2]
 
 
 _DONE = object()
@@ -487,13 +503,13 @@ def _parallel_blocks(
         buffer = bytearray()
         try:
             with connection.cursor() as cursor:
-                for data in _copy_out(cursor.cursor, sql, params):
-                    buffer += data
+                for piece in _copy_out(cursor.cursor, sql, params):
+                    buffer += piece
+                    buffer += b"\n"
                     if len(buffer) >= block_bytes:
-                        cut = buffer.rfind(b"\n") + 1
-                        if not put(q, bytes(buffer[:cut])):
+                        if not put(q, bytes(buffer)):
                             return
-                        del buffer[:cut]
+                        buffer.clear()
             if buffer and not put(q, bytes(buffer)):
                 return
             put(q, _DONE)
