@@ -3,8 +3,8 @@
 ``export_rows`` is the one place that decides what a row of an exported dataset holds. Each row
 is built by PostgreSQL as a finished JSON object (``row_to_json``) and streamed with
 ``COPY (SELECT ...) TO STDOUT``, the lines of 16 pairs to a COPY row: Python never holds more
-than one block of lines, never builds a dict per pair, and the same JSON feeds both writers (JSON Lines as is, Parquet through
-pyarrow's JSON reader).
+than one block of lines, never builds a dict per pair, and the same JSON feeds both writers
+(JSON Lines as is, Parquet through pyarrow's JSON reader).
 
 Where each column comes from:
   label, label_source, human_agreement
@@ -207,19 +207,6 @@ _MU = (
 )
 _PREFERENCE = "b.label IN ('a', 'b')"
 
-# A conversation as one text in HH-RLHF's layout, ending where the assistant's answer starts.
-# jsonb_to_recordset returns the messages in the array's order, and a plain aggregate over one
-# function scan keeps that order; an ORDER BY here would sort every prompt's messages (about a
-# fifth of the export's database time, measured).
-_TRANSCRIPT = """(
-    SELECT string_agg(
-        CASE m.role WHEN 'user' THEN E'\\n\\nHuman: '
-             WHEN 'assistant' THEN E'\\n\\nAssistant: '
-             ELSE E'\\n\\n' || initcap(m.role) || ': ' END || m.content,
-        '') || E'\\n\\nAssistant: '
-    FROM jsonb_to_recordset(pr.conversation) AS m(role text, content text)
-)"""
-
 
 def _filter_clauses(spec: ExportSpec) -> list[str]:
     """SQL conditions, in the order the dataset card reports them."""
@@ -292,7 +279,7 @@ def export_sql(
             "CASE WHEN b.label = 'a' THEN rb.text ELSE ra.text END))"
         )
     else:
-        prompt = f"CASE WHEN pr.conversation IS NULL THEN pr.text ELSE {_TRANSCRIPT} END"
+        prompt = "pr.transcript"  # HH-RLHF's layout, stored with the prompt
         chosen = "CASE WHEN b.label = 'a' THEN ra.text ELSE rb.text END"
         rejected = "CASE WHEN b.label = 'a' THEN rb.text ELSE ra.text END"
     margin = (
