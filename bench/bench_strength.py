@@ -26,8 +26,10 @@ run only trains heads.
    fifth) .. ``agree_q5`` (strongest): if strength means anything, agreement rises with mu.
 
 3. Injected flips, per HH split (pairs with identical responses left out: no flip shows):
-   flip a random 20% of the labels (seed 0) by swapping chosen and rejected, score
-   out-of-fold, and take the ROC AUC of -score for finding the flipped pairs:
+   flip a random 20% of the labels by swapping chosen and rejected, score out-of-fold, and
+   take the ROC AUC of -score for finding the flipped pairs. This is done for five draws of
+   the flipped pairs (FLIP_SEEDS); each figure is the mean over the draws, and each AUC's
+   draws are printed on one line (``..._by_seed``):
    - ``auc_ensemble``: -mu of the default ensemble;
    - ``auc_single``: -mu of one model (n_models=1, otherwise the same config, the same folds);
    - ``auc_cleanlab``: cleanlab on the same features. Each pair becomes a 2-class example:
@@ -39,8 +41,9 @@ run only trains heads.
      (the probability of the stored class, `cleanlab.rank.get_label_quality_scores`), the
      ranking `find_label_issues(..., return_indices_ranked_by="self_confidence")` uses; AUC of
      1 - self-confidence.
-   ``ens_minus_single_se`` and ``ens_minus_cleanlab_se``: the standard error of the AUC
-   differences by a paired bootstrap over pairs (1000 resamples), to tell a lead from noise.
+   ``ens_minus_single`` and ``ens_minus_cleanlab``: the ensemble's mean lead in AUC;
+   ``..._se``: its standard error, from a paired bootstrap over pairs (1000 resamples) in each
+   draw, to tell a lead from noise; ``ens_ahead_of_<other>_draws``: in how many draws it led.
    ``flagged_ensemble`` / ``precision_ensemble``: pairs flagged likely_mislabelled by
    `compute_flags`' defaults and the share of them that were flipped; ``flagged_cleanlab`` /
    ``precision_cleanlab``: the same for `find_label_issues`.
@@ -83,7 +86,9 @@ NEEDS_SHARED_DATA = True
 
 MAX_LENGTH = 128
 FLIP_SHARE = 0.2
-FLIP_SEED = 0
+# Independent draws of which pairs are flipped: one draw of 20% of ~2.3k pairs moves the AUC
+# differences by about their own size.
+FLIP_SEEDS = (0, 1, 2, 3, 4)
 ORIENTATION_SEED = 1
 GROUPS = 20
 BOOTSTRAP_RESAMPLES = 1000
@@ -211,14 +216,22 @@ def _cleanlab(features: np.ndarray, fold: np.ndarray) -> tuple[np.ndarray, np.nd
     return 1.0 - quality, np.asarray(issues, dtype=np.int64)
 
 
-def report_flips(figures: Figures, name: str, data: Features) -> None:
-    data = data.take(np.flatnonzero(~data.same_text))
+@dataclass
+class FlipRun:
+    """One draw of injected flips: the AUC of each score and the paired SEs of the leads."""
+
+    auc: dict[str, float]  # "ensemble", "single", "cleanlab"
+    se_single: float  # of AUC(ensemble) - AUC(single)
+    se_cleanlab: float  # of AUC(ensemble) - AUC(cleanlab)
+    flagged: dict[str, int]
+    precision: dict[str, float]
+
+
+def flip_run(data: Features, seed: int) -> FlipRun:
     n_pairs = len(data.chosen)
     flipped = np.zeros(n_pairs, dtype=bool)
     flipped[
-        np.random.default_rng(FLIP_SEED).choice(
-            n_pairs, size=round(FLIP_SHARE * n_pairs), replace=False
-        )
+        np.random.default_rng(seed).choice(n_pairs, size=round(FLIP_SHARE * n_pairs), replace=False)
     ] = True
     chosen = np.where(flipped[:, None], data.rejected, data.chosen)
     rejected = np.where(flipped[:, None], data.chosen, data.rejected)
@@ -231,27 +244,47 @@ def report_flips(figures: Figures, name: str, data: Features) -> None:
     assert ensemble.fold is not None and single.fold is not None
     assert (ensemble.fold == single.fold).all()
     cleanlab_score, issues = _cleanlab(chosen - rejected, ensemble.fold)
-
-    prefix = f"flip.{name}"
-    figures(f"{prefix}.flipped", int(flipped.sum()), "pairs")
-    figures(f"{prefix}.auc_ensemble", _auc(flipped, -ensemble.mu), "")
-    figures(f"{prefix}.auc_single", _auc(flipped, -single.mu), "")
-    figures(f"{prefix}.auc_cleanlab", _auc(flipped, cleanlab_score), "")
-    figures(
-        f"{prefix}.ens_minus_single_se",
-        _paired_bootstrap_se(flipped, -ensemble.mu, -single.mu),
-        "",
-    )
-    figures(
-        f"{prefix}.ens_minus_cleanlab_se",
-        _paired_bootstrap_se(flipped, -ensemble.mu, cleanlab_score),
-        "",
-    )
     flagged = compute_flags(margins=ensemble.margins).likely_mislabelled
-    figures(f"{prefix}.flagged_ensemble", int(flagged.sum()), "pairs")
-    figures(f"{prefix}.precision_ensemble", float(flipped[flagged].mean()), "")
-    figures(f"{prefix}.flagged_cleanlab", len(issues), "pairs")
-    figures(f"{prefix}.precision_cleanlab", float(flipped[issues].mean()), "")
+    return FlipRun(
+        auc={
+            "ensemble": _auc(flipped, -ensemble.mu),
+            "single": _auc(flipped, -single.mu),
+            "cleanlab": _auc(flipped, cleanlab_score),
+        },
+        se_single=_paired_bootstrap_se(flipped, -ensemble.mu, -single.mu),
+        se_cleanlab=_paired_bootstrap_se(flipped, -ensemble.mu, cleanlab_score),
+        flagged={"ensemble": int(flagged.sum()), "cleanlab": len(issues)},
+        precision={
+            "ensemble": float(flipped[flagged].mean()),
+            "cleanlab": float(flipped[issues].mean()),
+        },
+    )
+
+
+def report_flips(figures: Figures, name: str, data: Features) -> None:
+    data = data.take(np.flatnonzero(~data.same_text))
+    runs = [flip_run(data, seed) for seed in FLIP_SEEDS]
+    prefix = f"flip.{name}"
+    figures(f"{prefix}.flipped", round(FLIP_SHARE * len(data.chosen)), "pairs")
+    figures(f"{prefix}.flip_seeds", len(runs), "")
+    for score in ("ensemble", "single", "cleanlab"):
+        by_seed = [run.auc[score] for run in runs]
+        figures(f"{prefix}.auc_{score}", float(np.mean(by_seed)), "")
+        print(f"strength.{prefix}.auc_{score}_by_seed: {_compact(np.array(by_seed))}", flush=True)
+    for other, se in (("single", "se_single"), ("cleanlab", "se_cleanlab")):
+        leads = [run.auc["ensemble"] - run.auc[other] for run in runs]
+        # the draws flip different pairs: their bootstrap errors add as independent ones
+        se_of_mean = float(np.sqrt(sum(getattr(run, se) ** 2 for run in runs)) / len(runs))
+        figures(f"{prefix}.ens_minus_{other}", float(np.mean(leads)), "")
+        figures(f"{prefix}.ens_minus_{other}_se", se_of_mean, "")
+        figures(f"{prefix}.ens_ahead_of_{other}_draws", sum(lead > 0 for lead in leads), "")
+    for score in ("ensemble", "cleanlab"):
+        figures(
+            f"{prefix}.flagged_{score}", float(np.mean([r.flagged[score] for r in runs])), "pairs"
+        )
+        figures(
+            f"{prefix}.precision_{score}", float(np.mean([r.precision[score] for r in runs])), ""
+        )
 
 
 def run(figures: Figures) -> None:
