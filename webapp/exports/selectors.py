@@ -55,7 +55,9 @@ BLOCK_BYTES = 8 * 1024 * 1024
 # is one text value, which PostgreSQL caps at 1 GB: 16 lines may hold 64 MB each.
 PIECE_IDS = 16
 # Pair ids per COPY statement: between two statements an export may record its progress.
-CHUNK_IDS = 100_000
+# PostgreSQL sorts a statement's lines into pieces; those of 20k HH-RLHF pairs (about 22 MB)
+# sort in WORK_MEM, those of 100k spilled to disk.
+CHUNK_IDS = 20_000
 # Connections that build an export's rows at once (PostgreSQL runs one statement on one core)
 # and the bytes of rows each may have waiting for the writer.
 # Several streams take smaller id ranges, so one range's rows fit in what a stream may buffer.
