@@ -34,8 +34,10 @@ class Migration(migrations.Migration):
                 expression=Case(
                     When(conversation__isnull=True, then=F("text")),
                     default=Func(
-                F("conversation"), function="preflab_transcript", output_field=models.TextField()
-            ),
+                        F("conversation"),
+                        function="preflab_transcript",
+                        output_field=models.TextField(),
+                    ),
                 ),
                 output_field=models.TextField(),
             ),
