@@ -428,18 +428,10 @@ def export_rows(
     if parallel and len(statements) > 1:
         yield from _parallel_blocks(statements, streams=streams, block_bytes=block_bytes)
         return
-    buffer = bytearray()
     with connection.cursor() as cursor:
         for sql, params in statements:
-            for piece in _copy_out(cursor.cursor, sql, params):
-                buffer += piece
-                buffer += b"\n"
-                if len(buffer) >= block_bytes:
-                    yield bytes(buffer)
-                    buffer.clear()
+            yield from _blocks(cursor.cursor, sql, params, block_bytes=block_bytes)
             yield b""
-    if buffer:
-        yield bytes(buffer)
 
 
 # COPY's text format escapes every backslash (and JSON text has plenty), which would cost a
@@ -460,6 +452,19 @@ def _copy_out(raw: Any, sql: str, params: dict[str, Any]) -> Iterator[memoryview
         with raw.copy(f"COPY ({statement}) TO STDOUT {_RAW_PIECES}") as copy:
             for data in copy:
                 yield memoryview(data)[1:-2]
+
+
+def _blocks(raw: Any, sql: str, params: dict[str, Any], *, block_bytes: int) -> Iterator[bytes]:
+    """The JSON lines of one COPY statement, as blocks of whole lines of about block_bytes."""
+    buffer = bytearray()
+    for piece in _copy_out(raw, sql, params):
+        buffer += piece
+        buffer += b"\n"
+        if len(buffer) >= block_bytes:
+            yield bytes(buffer)
+            buffer.clear()
+    if buffer:
+        yield bytes(buffer)
 
 
 _DONE = object()
@@ -489,18 +494,11 @@ def _parallel_blocks(
         if stop.is_set():
             return
         sql, params = statements[index]
-        buffer = bytearray()
         try:
             with connection.cursor() as cursor:
-                for piece in _copy_out(cursor.cursor, sql, params):
-                    buffer += piece
-                    buffer += b"\n"
-                    if len(buffer) >= block_bytes:
-                        if not put(q, bytes(buffer)):
-                            return
-                        buffer.clear()
-            if buffer and not put(q, bytes(buffer)):
-                return
+                for block in _blocks(cursor.cursor, sql, params, block_bytes=block_bytes):
+                    if not put(q, block):
+                        return
             put(q, _DONE)
         except BaseException as exc:  # handed to the reader, which raises it
             put(q, exc)
