@@ -221,8 +221,7 @@ class FlipRun:
     """One draw of injected flips: the AUC of each score and the paired SEs of the leads."""
 
     auc: dict[str, float]  # "ensemble", "single", "cleanlab"
-    se_single: float  # of AUC(ensemble) - AUC(single)
-    se_cleanlab: float  # of AUC(ensemble) - AUC(cleanlab)
+    se: dict[str, float]  # "single", "cleanlab": of AUC(ensemble) - AUC(that one)
     flagged: dict[str, int]
     precision: dict[str, float]
 
@@ -251,8 +250,10 @@ def flip_run(data: Features, seed: int) -> FlipRun:
             "single": _auc(flipped, -single.mu),
             "cleanlab": _auc(flipped, cleanlab_score),
         },
-        se_single=_paired_bootstrap_se(flipped, -ensemble.mu, -single.mu),
-        se_cleanlab=_paired_bootstrap_se(flipped, -ensemble.mu, cleanlab_score),
+        se={
+            "single": _paired_bootstrap_se(flipped, -ensemble.mu, -single.mu),
+            "cleanlab": _paired_bootstrap_se(flipped, -ensemble.mu, cleanlab_score),
+        },
         flagged={"ensemble": int(flagged.sum()), "cleanlab": len(issues)},
         precision={
             "ensemble": float(flipped[flagged].mean()),
@@ -271,10 +272,10 @@ def report_flips(figures: Figures, name: str, data: Features) -> None:
         by_seed = [run.auc[score] for run in runs]
         figures(f"{prefix}.auc_{score}", float(np.mean(by_seed)), "")
         print(f"strength.{prefix}.auc_{score}_by_seed: {_compact(np.array(by_seed))}", flush=True)
-    for other, se in (("single", "se_single"), ("cleanlab", "se_cleanlab")):
+    for other in ("single", "cleanlab"):
         leads = [run.auc["ensemble"] - run.auc[other] for run in runs]
         # the draws flip different pairs: their bootstrap errors add as independent ones
-        se_of_mean = float(np.sqrt(sum(getattr(run, se) ** 2 for run in runs)) / len(runs))
+        se_of_mean = float(np.sqrt(sum(run.se[other] ** 2 for run in runs)) / len(runs))
         figures(f"{prefix}.ens_minus_{other}", float(np.mean(leads)), "")
         figures(f"{prefix}.ens_minus_{other}_se", se_of_mean, "")
         figures(f"{prefix}.ens_ahead_of_{other}_draws", sum(lead > 0 for lead in leads), "")
