@@ -144,25 +144,14 @@ def review_source() -> str | None:
     return None
 
 
-def _base_sql(
-    *, source: ScoreSource, split: str | None, id_range: bool = False, only_witnesses: bool = False
-) -> str:
-    """Every pair of the project (of one split, if given; with ids from %(lo)s to %(hi)s with
-    ``id_range``; only the %(witnesses)s with ``only_witnesses``) with its effective label,
-    scores and flags, one row per pair.
+def _base_sql(*, source: ScoreSource, split: str | None, only_witnesses: bool = False) -> str:
+    """The project's pairs with ids from %(lo)s to %(hi)s (only the %(witnesses)s with
+    ``only_witnesses``), of one split if given, with their effective label, scores and flags,
+    one row per pair. The id bounds keep every aggregate below (votes, flags) to the pairs
+    read; the joins to the project's pairs do the rest.
     Placeholders: %(project)s, %(run)s, %(split)s, %(lo)s, %(hi)s, %(witnesses)s."""
-    ids = "BETWEEN %(lo)s AND %(hi)s" if id_range else "IS NOT NULL"
-    if only_witnesses:
-        ids, id_range = "= ANY(%(witnesses)s)", True
-    # Within an id range the join to the project's pairs below does the scoping; over a whole
-    # project, this keeps other projects' votes out of the aggregate.
-    votes_scope = (
-        ""
-        if id_range
-        else "AND EXISTS (SELECT 1 FROM pairs_pair vp WHERE vp.id = v.pair_id "
-        "AND vp.project_id = %(project)s)"
-    )
-    label = effective_label_sql(pair="p", votes_where=f"v.pair_id {ids} {votes_scope}")
+    ids = "= ANY(%(witnesses)s)" if only_witnesses else "BETWEEN %(lo)s AND %(hi)s"
+    label = effective_label_sql(pair="p", votes_where=f"v.pair_id {ids}")
     scores = (
         f"LEFT JOIN {source.score_table} s ON s.pair_id = p.id AND s.run_id = %(run)s"
         if source.has_scores
@@ -261,11 +250,12 @@ def export_sql(
     split: str,
     source: ScoreSource | None = None,
     witnesses: list[int] | None = None,
+    id_range: tuple[int, int],
     first: bool = False,
-    id_range: tuple[int, int] | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """The query whose rows are the JSON lines of one split file, in pair id order: with
-    ``first``, only the ``witnesses`` pairs; else every pair but them."""
+    """The query whose rows are the JSON lines of one split file, in pair id order, of the
+    pairs with ids in ``id_range``: with ``first``, only the ``witnesses`` pairs; else every
+    pair but them."""
     source = source or score_source(project=project)
     if spec.style == ExportSnapshot.Style.CONVERSATIONAL:
         prompt = (
@@ -296,9 +286,7 @@ def export_sql(
             SELECT {prompt} AS prompt, {chosen} AS chosen, {rejected} AS rejected, {margin}
                 b.id AS pair_id, b.split, b.label_source, b.agreement AS human_agreement,
                 {_MU} AS mu, b.sigma, b.flags
-            FROM ({
-        _base_sql(source=source, split=split, id_range=id_range is not None, only_witnesses=first)
-    }
+            FROM ({_base_sql(source=source, split=split, only_witnesses=first)}
                   ORDER BY p.id) b
             JOIN pairs_prompt pr ON pr.id = b.prompt_id
             JOIN pairs_response ra ON ra.id = b.response_a_id
@@ -309,7 +297,7 @@ def export_sql(
     """
     params = _params(project=project, spec=spec, source=source, split=split)
     params["witnesses"] = list(witnesses or [])
-    params["lo"], params["hi"] = id_range or (0, 0)
+    params["lo"], params["hi"] = id_range
     params["piece_ids"] = PIECE_IDS
     return _in_pieces(sql), params
 
@@ -348,30 +336,57 @@ def export_counts(
     names = {"b.reviewed": "not_reviewed", "b.flags IS NULL": "flagged"}
     for clause in _filter_clauses(spec):
         cases.append((names.get(clause, "below_strength"), f"NOT coalesce({clause}, FALSE)"))
-    # each reason counts the pairs it removes from those that passed every earlier test
-    columns, passed = [], "TRUE"
-    for name, condition in cases:
-        columns.append(f"count(*) FILTER (WHERE {passed} AND {condition}) AS {name}")
-        passed = f"{passed} AND NOT ({condition})"
-    columns.append(f"count(*) FILTER (WHERE {passed}) AS exported")
-    columns.append(f"count(*) FILTER (WHERE {passed} AND b.label_source = 'votes') AS from_votes")
-    columns.append(f"count(*) FILTER (WHERE {passed} AND b.mu_scored IS NOT NULL) AS scored")
-    columns.append(f"count(*) FILTER (WHERE {passed} AND b.flags IS NOT NULL) AS flagged_kept")
-    for name, column in WITNESSES.items():
-        columns.append(f"min(b.id) FILTER (WHERE {passed} AND {column} IS NOT NULL) AS {name}")
-    columns.append(f"min(b.id) FILTER (WHERE {passed}) AS first_id")
-    columns.append(f"max(b.id) FILTER (WHERE {passed}) AS last_id")
+    # Each pair is put under the first reason that leaves it out, once, and the pairs are
+    # counted by split and reason: one expression per pair rather than a filter per figure.
+    reason = " ".join(f"WHEN {condition} THEN '{name}'" for name, condition in cases)
+    extras = [
+        "count(*) FILTER (WHERE b.label_source = 'votes') AS from_votes",
+        "count(*) FILTER (WHERE b.mu_scored IS NOT NULL) AS scored",
+        "count(*) FILTER (WHERE b.flags IS NOT NULL) AS flagged_kept",
+        *(
+            f"min(b.id) FILTER (WHERE {column} IS NOT NULL) AS {name}"
+            for name, column in WITNESSES.items()
+        ),
+        "min(b.id) AS first_id",
+        "max(b.id) AS last_id",
+    ]
     sql = f"""
-        SELECT b.split, count(*) AS pairs, {", ".join(columns)}
-        FROM ({_base_sql(source=source, split=split)}) b
-        GROUP BY b.split ORDER BY b.split
+        SELECT b.split, b.reason, count(*) AS pairs, {", ".join(extras)}
+        FROM (
+            SELECT b.*, CASE {reason} ELSE 'exported' END AS reason
+            FROM ({_base_sql(source=source, split=split)}) b
+        ) b
+        GROUP BY b.split, b.reason ORDER BY b.split
     """
     params = _params(project=project, spec=spec, source=source, split=split)
     with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT min(id), max(id) FROM pairs_pair WHERE project_id = %(project)s"
+            + (" AND split = %(split)s" if split is not None else ""),
+            params,
+        )
+        params["lo"], params["hi"] = cursor.fetchone() or (None, None)
+        if params["lo"] is None:  # no pairs
+            return {}
         cursor.execute(sql, params)
         names_out = [c.name for c in cursor.description]
         rows = cursor.fetchall()
-    return {row[0]: dict(zip(names_out[1:], row[1:], strict=True)) for row in rows}
+    empty = dict.fromkeys(
+        [n for n, _ in cases] + ["exported", "from_votes", "scored", "flagged_kept"], 0
+    )
+    counts: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        values = dict(zip(names_out, row, strict=True))
+        split_counts = counts.setdefault(
+            values["split"],
+            {"pairs": 0, **empty, **dict.fromkeys([*WITNESSES, "first_id", "last_id"])},
+        )
+        split_counts["pairs"] += values["pairs"]
+        split_counts[values["reason"]] = values["pairs"]
+        if values["reason"] == "exported":  # what the export holds, and where it starts
+            for name in ("from_votes", "scored", "flagged_kept", *WITNESSES, "first_id", "last_id"):
+                split_counts[name] = values[name]
+    return counts
 
 
 def export_rows(
