@@ -78,6 +78,16 @@ def test_filters_drop_flagged_weak_and_other_splits(project: Any) -> None:
     assert train["tie"] + train["unlabelled"] == sum(
         1 for p in made.pairs if p.split == "train" and p.imported_label not in ("a", "b")
     )
+    # each pair left out is counted once, under the first filter that leaves it out
+    reasons = ("dropped", "unlabelled", "tie", "flagged", "below_strength", "exported")
+    assert sum(train[reason] for reason in reasons) == train["pairs"]
+    assert train["flagged"] == (1 if flagged.split == "train" else 0)
+    assert train["below_strength"] == sum(
+        1
+        for k, p in enumerate(made.pairs)
+        if p.imported_label in ("a", "b") and k < 5 and p.split == "train" and p.pk != flagged.pk
+    )
+    assert train["scored"] == len(kept)
     card = (snapshot.path / "README.md").read_text()
     assert "flagged by the ensemble" in card and "at least 5.0" in card
     assert f"| train | {train['pairs']} | {len(kept)} |" in card

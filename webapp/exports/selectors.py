@@ -371,21 +371,22 @@ def export_counts(
         cursor.execute(sql, params)
         names_out = [c.name for c in cursor.description]
         rows = cursor.fetchall()
-    empty = dict.fromkeys(
-        [n for n, _ in cases] + ["exported", "from_votes", "scored", "flagged_kept"], 0
-    )
+    # figures of the exported pairs alone: counts, and ids (None where a split exports none)
+    tallies = ("from_votes", "scored", "flagged_kept")
+    ids = (*WITNESSES, "first_id", "last_id")
+    blank = {
+        "pairs": 0,
+        **dict.fromkeys([*(name for name, _ in cases), "exported", *tallies], 0),
+        **dict.fromkeys(ids),
+    }
     counts: dict[str, dict[str, Any]] = {}
     for row in rows:
         values = dict(zip(names_out, row, strict=True))
-        split_counts = counts.setdefault(
-            values["split"],
-            {"pairs": 0, **empty, **dict.fromkeys([*WITNESSES, "first_id", "last_id"])},
-        )
+        split_counts = counts.setdefault(values["split"], dict(blank))
         split_counts["pairs"] += values["pairs"]
         split_counts[values["reason"]] = values["pairs"]
-        if values["reason"] == "exported":  # what the export holds, and where it starts
-            for name in ("from_votes", "scored", "flagged_kept", *WITNESSES, "first_id", "last_id"):
-                split_counts[name] = values[name]
+        if values["reason"] == "exported":
+            split_counts.update({name: values[name] for name in (*tallies, *ids)})
     return counts
 
 
