@@ -450,11 +450,16 @@ def export_rows(
             yield b""
 
 
-# COPY's text format escapes every backslash (and JSON text has plenty), which would cost a
-# pass over every block to undo. Its CSV format escapes nothing but the quote character, and
-# a JSON text never holds this control character raw (JSON escapes it): with every value
-# quoted, each row comes out as \x01, the piece of JSON lines as is, \x01 and a newline.
-_RAW_PIECES = "(FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02', FORCE_QUOTE *)"
+# COPY's binary format sends each text value as it is, after its length: the text format
+# would escape every backslash (and JSON text has plenty) and the CSV format looks at every
+# byte for its quote character, each a pass over all the lines. Each row of the stream is
+# one COPY data message (PostgreSQL sends one per row): a field count (2 bytes, here 1), the
+# piece's length (4 bytes) and the piece; the first message starts with the format's header
+# and the last one is the trailer, a field count of -1.
+_BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00"
+_HEADER_BYTES = len(_BINARY_HEADER) + 8  # signature, flags, header extension length (0)
+_ROW_PREFIX = 6
+_TRAILER = b"\xff\xff"
 
 
 def _copy_out(raw: Any, sql: str, params: dict[str, Any]) -> Iterator[memoryview]:
@@ -465,9 +470,19 @@ def _copy_out(raw: Any, sql: str, params: dict[str, Any]) -> Iterator[memoryview
     statement = psycopg.ClientCursor(raw.connection).mogrify(sql, params)
     with raw.connection.transaction():
         raw.execute(work_mem)  # sorts and hashes of one id range in memory, not on disk
-        with raw.copy(f"COPY ({statement}) TO STDOUT {_RAW_PIECES}") as copy:
+        with raw.copy(f"COPY ({statement}) TO STDOUT (FORMAT binary)") as copy:
+            first = True
             for data in copy:
-                yield memoryview(data)[1:-2]
+                row = memoryview(data)
+                if first:
+                    if bytes(row[: len(_BINARY_HEADER)]) != _BINARY_HEADER:
+                        raise psycopg.DataError("COPY sent no binary header")
+                    row, first = row[_HEADER_BYTES:], False
+                if row == _TRAILER:
+                    continue
+                if int.from_bytes(row[2:_ROW_PREFIX], "big", signed=True) != len(row) - _ROW_PREFIX:
+                    raise psycopg.DataError("a COPY data message held other than one row")
+                yield row[_ROW_PREFIX:]
 
 
 def _blocks(raw: Any, sql: str, params: dict[str, Any], *, block_bytes: int) -> Iterator[bytes]:
