@@ -478,7 +478,7 @@ def _copy_out(raw: Any, sql: str, params: dict[str, Any]) -> Iterator[memoryview
                     if bytes(row[: len(_BINARY_HEADER)]) != _BINARY_HEADER:
                         raise psycopg.DataError("COPY sent no binary header")
                     row, first = row[_HEADER_BYTES:], False
-                if row == _TRAILER:
+                if not row or row == _TRAILER:  # a header sent alone, or the end
                     continue
                 if int.from_bytes(row[2:_ROW_PREFIX], "big", signed=True) != len(row) - _ROW_PREFIX:
                     raise psycopg.DataError("a COPY data message held other than one row")
