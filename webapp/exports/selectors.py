@@ -486,16 +486,20 @@ def _copy_out(raw: Any, sql: str, params: dict[str, Any]) -> Iterator[memoryview
 
 
 def _blocks(raw: Any, sql: str, params: dict[str, Any], *, block_bytes: int) -> Iterator[bytes]:
-    """The JSON lines of one COPY statement, as blocks of whole lines of about block_bytes."""
-    buffer = bytearray()
+    """The JSON lines of one COPY statement, as blocks of whole lines of about block_bytes.
+    A block is joined from its pieces once, each line's text copied once."""
+    pieces: list[memoryview | bytes] = []
+    size = 0
     for piece in _copy_out(raw, sql, params):
-        buffer += piece
-        buffer += b"\n"
-        if len(buffer) >= block_bytes:
-            yield bytes(buffer)
-            buffer.clear()
-    if buffer:
-        yield bytes(buffer)
+        pieces.append(piece)
+        size += len(piece) + 1
+        if size >= block_bytes:
+            pieces.append(b"")  # the newline after the last line
+            yield b"\n".join(pieces)
+            pieces, size = [], 0
+    if pieces:
+        pieces.append(b"")
+        yield b"\n".join(pieces)
 
 
 _DONE = object()
