@@ -485,21 +485,23 @@ def _copy_out(raw: Any, sql: str, params: dict[str, Any]) -> Iterator[memoryview
                 yield row[_ROW_PREFIX:]
 
 
+def _lines(pieces: list[memoryview]) -> bytes:
+    """Pieces of JSON lines as one block, each line ending in a newline, copied once."""
+    return b"\n".join([*pieces, b""])
+
+
 def _blocks(raw: Any, sql: str, params: dict[str, Any], *, block_bytes: int) -> Iterator[bytes]:
-    """The JSON lines of one COPY statement, as blocks of whole lines of about block_bytes.
-    A block is joined from its pieces once, each line's text copied once."""
-    pieces: list[memoryview | bytes] = []
+    """The JSON lines of one COPY statement, as blocks of whole lines of about block_bytes."""
+    pieces: list[memoryview] = []
     size = 0
     for piece in _copy_out(raw, sql, params):
         pieces.append(piece)
         size += len(piece) + 1
         if size >= block_bytes:
-            pieces.append(b"")  # the newline after the last line
-            yield b"\n".join(pieces)
+            yield _lines(pieces)
             pieces, size = [], 0
     if pieces:
-        pieces.append(b"")
-        yield b"\n".join(pieces)
+        yield _lines(pieces)
 
 
 _DONE = object()
