@@ -109,10 +109,11 @@ def run(figures: Figures) -> None:
 
         from bench.bench_export import PROJECT, fill
         from webapp.projects.models import Membership, Project
-        from webapp.review import services
+        from webapp.review import decisions
         from webapp.review.dashboards import CHARTS
         from webapp.review.filters import QueueFilter
         from webapp.review.models import ReviewItem
+        from webapp.review.queue import review_queue_rebuild
         from webapp.scoring.models import ScoringRun
 
         started = time.perf_counter()
@@ -124,14 +125,14 @@ def run(figures: Figures) -> None:
         figures("fill_seconds", time.perf_counter() - started, "s")
 
         started = time.perf_counter()
-        flagged = services.review_queue_rebuild(project=project)
+        flagged = review_queue_rebuild(project=project)
         figures("queue_rebuild_seconds", time.perf_counter() - started, "s")
         figures("flagged_pairs", flagged, "pairs")
 
         user = get_user_model().objects.create(username="bench-reviewer")
         Membership.objects.create(project=project, user=user, role="reviewer")
         started = time.perf_counter()
-        bulk = services.review_bulk_apply(
+        bulk = decisions.review_bulk_apply(
             project=project, queue_filter=QueueFilter(mu_max=-1.95), action="flip", reviewer=user
         )
         figures("bulk_flip_seconds", time.perf_counter() - started, "s")
@@ -143,7 +144,7 @@ def run(figures: Figures) -> None:
         )
         for i, pair_id in enumerate(singles):
             action = ("keep", "tie", "drop", "more_votes")[i % 4]
-            services.review_decide(
+            decisions.review_decide(
                 project=project, pair_id=pair_id, action=action, reviewer=user,
                 votes=2 if action == "more_votes" else 0,
             )  # fmt: skip

@@ -53,7 +53,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from webapp.celery import ensure_broker  # noqa: E402
-from webapp.realtime.routing import websocket_urlpatterns  # noqa: E402
+from webapp.routing import websocket_urlpatterns  # noqa: E402
 
 ensure_broker()
 

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "webapp.imports",
     "webapp.jobs",
     "webapp.ops",
+    "webapp.registry",
     "webapp.scoring",
     "webapp.flags",
     "webapp.checks",

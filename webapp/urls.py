@@ -13,7 +13,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
-    path("projects/", include("webapp.projects.urls")),
+    path("projects/", include("webapp.home.urls")),
     path("jobs/", include("webapp.jobs.urls")),
     path("health/", ops_views.health, name="health"),
     path("", include("webapp.imports.urls")),

@@ -1,4 +1,5 @@
-"""Celery tasks: thin. Each takes a job id, claims the row, calls a service, records the end.
+"""Celery tasks: thin. Each takes a job id, claims the row, lets its stage do the work, then
+takes the next step of webapp/pipeline.py and records the end.
 
 A task whose claim fails returns at once: another worker has the job, or it already ended.
 With acks_late, a worker that dies mid-job leaves its message unacknowledged; Redis hands it
@@ -9,7 +10,6 @@ stale (see webapp/jobs/services.py).
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from webapp.celery import app
 
@@ -63,42 +63,63 @@ def aggregate_votes(job_id: int) -> None:
     )
 
 
-def _run_of_job(job_id: int, model: Any, execute: Any) -> tuple[Any, Any] | None:
-    """Claim the job, then execute the run row (of ``model``) it drives, beating all along.
-    None when another worker has the job or the run failed (recorded on the job: a retry
-    would fail the same way); an interrupt (a worker shutting down) is recorded and raised."""
-    from webapp.jobs.services import JobReporter, job_claim, job_fail, job_heartbeat
-
-    job = job_claim(job_id=job_id)
-    if job is None:
-        return None
-    run = model.objects.select_related("project").get(job=job)
-    reporter = JobReporter(job)
-    try:
-        with job_heartbeat(job=job):
-            execute(run=run, progress=reporter, cancelled=reporter.cancelled)
-    except BaseException as exc:
-        job_fail(job=job, error=exc)
-        if isinstance(exc, Exception):
-            return None
-        raise
-    return job, run
-
-
 @app.task(name="preflab.score_pairs", acks_late=True)
 def score_pairs(job_id: int) -> None:
+    from webapp import pipeline
+    from webapp.jobs.runs import run_execute
     from webapp.jobs.services import job_succeed
     from webapp.scoring.models import ScoringRun
     from webapp.scoring.services import scoring_run_execute
 
-    done = _run_of_job(job_id, ScoringRun, scoring_run_execute)
+    done = run_execute(ScoringRun, job_id=job_id, execute=scoring_run_execute)
     if done is None:
         return
-    job, run = done
+    job, run, _ = done
+    pipeline.after_scoring(run=run)
     job_succeed(
         job=job,
         result={"scoring_run": run.pk, "url": f"/scoring/runs/{run.pk}/"},
         message=f"scored {run.n_pairs} pairs",
+    )
+
+
+@app.task(name="preflab.run_checks", acks_late=True)
+def run_checks(job_id: int) -> None:
+    from webapp import pipeline
+    from webapp.checks.models import CheckRun
+    from webapp.checks.services import check_run_execute
+    from webapp.jobs.runs import run_execute
+    from webapp.jobs.services import job_succeed
+
+    done = run_execute(CheckRun, job_id=job_id, execute=check_run_execute)
+    if done is None:
+        return
+    job, run, _ = done
+    pipeline.after_checks(run=run)
+    counts = run.summary.get("flag_counts", {})
+    job_succeed(
+        job=job,
+        result={"check_run": run.pk, "url": f"/projects/{run.project_id}/checks/"},
+        message=f"checks done: {sum(counts.values())} flags",
+    )
+
+
+@app.task(name="preflab.train_rm", acks_late=True)
+def train_rm(job_id: int) -> None:
+    from webapp.jobs.runs import run_execute
+    from webapp.jobs.services import job_succeed
+    from webapp.training.models import TrainingRun
+    from webapp.training.services import training_run_execute
+
+    done = run_execute(TrainingRun, job_id=job_id, execute=training_run_execute)
+    if done is None:
+        return
+    job, run, _ = done
+    accuracy = run.metrics.get("accuracy", float("nan"))
+    job_succeed(
+        job=job,
+        result={"training_run": run.pk, "url": f"/training/runs/{run.pk}/"},
+        message=f"held-out accuracy {accuracy:.3f}, model v{run.model.version}",
     )
 
 
@@ -130,45 +151,9 @@ def export_dataset(job_id: int) -> None:
 
 @app.task(name="preflab.reap_stale_jobs", ignore_result=True)
 def reap_stale_jobs() -> int:
-    from webapp.exports.services import exports_reap
+    from webapp import pipeline
     from webapp.jobs.services import jobs_reap_stale
 
     reaped = jobs_reap_stale()
-    exports_reap()  # the snapshots of reaped export jobs, and their work folders
-    return reaped
-
-
-@app.task(name="preflab.train_rm", acks_late=True)
-def train_rm(job_id: int) -> None:
-    from webapp.jobs.services import job_succeed
-    from webapp.training.models import TrainingRun
-    from webapp.training.services import training_run_execute
-
-    done = _run_of_job(job_id, TrainingRun, training_run_execute)
-    if done is None:
-        return
-    job, run = done
-    accuracy = run.metrics.get("accuracy", float("nan"))
-    job_succeed(
-        job=job,
-        result={"training_run": run.pk, "url": f"/training/runs/{run.pk}/"},
-        message=f"held-out accuracy {accuracy:.3f}, model v{run.model.version}",
-    )
-
-
-@app.task(name="preflab.run_checks", acks_late=True)
-def run_checks(job_id: int) -> None:
-    from webapp.checks.models import CheckRun
-    from webapp.checks.services import check_run_execute
-    from webapp.jobs.services import job_succeed
-
-    done = _run_of_job(job_id, CheckRun, check_run_execute)
-    if done is None:
-        return
-    job, run = done
-    counts = run.summary.get("flag_counts", {})
-    job_succeed(
-        job=job,
-        result={"check_run": run.pk, "url": f"/projects/{run.project_id}/checks/"},
-        message=f"checks done: {sum(counts.values())} flags",
-    )
+    pipeline.after_reaping(jobs=reaped)
+    return len(reaped)

@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from tests.labelling.helpers import annotator, lease, make_pairs, vote
-from webapp.checks.models import RepeatAnswer
 from webapp.checks.selectors import self_agreement
 from webapp.checks.services import checks_settings_save
 from webapp.labelling import services
-from webapp.labelling.models import Assignment, QueueItem, Vote
+from webapp.labelling.models import Assignment, QueueItem, RepeatAnswer, Vote
 
 
 def _repeats_on(project: Any, gap: int) -> None:

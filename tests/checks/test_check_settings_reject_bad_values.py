@@ -8,7 +8,6 @@ from typing import Any
 from django.urls import reverse
 
 from webapp.checks.models import ChecksSettings
-from webapp.checks.repeats import repeat_settings
 from webapp.checks.services import check_options_for
 
 
@@ -17,7 +16,8 @@ def test_settings_are_stored_and_bad_ones_refused(admin_client: Any, project: An
     good = {"repeat_share": "0.1", "repeat_gap": "5", "band_low": "0.7", "band_high": "0.95",
             "neighbours": "8"}  # fmt: skip
     assert admin_client.post(url, good).status_code == 302
-    assert repeat_settings(project=project) == (0.1, 5)
+    project.refresh_from_db()
+    assert (project.repeat_share, project.repeat_gap) == (0.1, 5)
     options = check_options_for(project=project)
     assert (options.band_low, options.band_high, options.neighbours) == (0.7, 0.95, 8)
     bad = {**good, "band_low": "0.99"}  # above band_high
@@ -26,4 +26,5 @@ def test_settings_are_stored_and_bad_ones_refused(admin_client: Any, project: An
     page = admin_client.post(url, {**good, "repeat_gap": "many"}, follow=True).content.decode()
     assert "repeat_gap: not a number" in page
     row = ChecksSettings.objects.get(project=project)
-    assert (row.band_low, row.repeat_share) == (0.7, 0.1)
+    project.refresh_from_db()
+    assert (row.band_low, project.repeat_share) == (0.7, 0.1)

@@ -26,5 +26,5 @@ def test_the_heartbeat_keeps_a_busy_job_alive(project: Any, monkeypatch: Any) ->
     beat = Job.objects.get(pk=job.pk).heartbeat_at
     assert beat is not None and beat > long_ago + timedelta(minutes=59)
     monkeypatch.setattr(services, "STALE_AFTER", timedelta(seconds=30))
-    assert services.jobs_reap_stale() == 0
+    assert services.jobs_reap_stale() == []
     assert Job.objects.get(pk=job.pk).status == Job.Status.RUNNING

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 
 from tests.factories import MembershipFactory, UserFactory
-from webapp.labelling import services
+from webapp.labelling import queue, services
 from webapp.labelling.models import Assignment
 from webapp.pairs.models import Pair, Prompt, Response
 from webapp.projects.models import Membership, Project
@@ -62,7 +62,7 @@ def annotator(
 
 
 def lease(project: Project, user: Any) -> Assignment | None:
-    assignment_id = services.assignment_next(project=project, annotator=user)
+    assignment_id = queue.assignment_next(project=project, annotator=user)
     return None if assignment_id is None else Assignment.objects.get(pk=assignment_id)
 
 

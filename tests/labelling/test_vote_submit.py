@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.labelling.helpers import annotator, lease, make_pairs, vote
-from webapp.labelling import services
+from webapp.labelling import leases, services
 from webapp.labelling.models import Assignment, QueueItem, Vote
 
 pytestmark = pytest.mark.django_db
@@ -116,7 +116,7 @@ def test_a_late_vote_on_an_expired_lease_counts_while_the_pair_wants_votes(proje
     assert first is not None and second is not None
     past = timezone.now() - timedelta(seconds=1)
     Assignment.objects.filter(annotator=ann).update(expires_at=past)
-    services.leases_reclaim(project=project)
+    leases.leases_reclaim(project=project)
     taken = lease(project, other)  # the second pair goes to someone else meanwhile
     assert taken is not None
     results = {a.pair_id: vote(project, ann, a).status for a in (first, second)}

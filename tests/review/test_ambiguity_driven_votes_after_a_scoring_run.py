@@ -12,7 +12,7 @@ from django.utils.html import escape
 from tests.labelling.helpers import annotator, lease
 from tests.review.helpers import reviewer, scored_flagged_pairs
 from webapp.labelling.models import QueueItem, Vote
-from webapp.review import selectors, services
+from webapp.review import ambiguity, decisions, queue
 from webapp.review.models import AmbiguityRequest
 
 pytestmark = pytest.mark.django_db
@@ -22,14 +22,14 @@ def test_the_most_ambiguous_pairs_get_more_votes_first(client: Any, project: Any
     run, pairs = scored_flagged_pairs(project, [3.0, 0.01, -2.0, 0.3, 1.0])
     # everyone has voted as wanted: nothing is open before the request
     QueueItem.objects.filter(project=project).update(votes=3)
-    services.review_settings_update(
+    ambiguity.review_settings_update(
         project=project, ambiguity_votes=True, ambiguity_pairs=2, ambiguity_extra_votes=2
     )
     assert project.queue_order == "most_ambiguous"
-    request = services.ambiguity_votes_request(run_id=run.pk)
+    request = ambiguity.ambiguity_votes_request(run_id=run.pk)
     assert request is not None and (request.n_pairs, request.votes_asked) == (2, 4)
     # asked once per run
-    assert services.ambiguity_votes_request(run_id=run.pk) == request
+    assert ambiguity.ambiguity_votes_request(run_id=run.pk) == request
     assert AmbiguityRequest.objects.count() == 1
     wanted = dict(QueueItem.objects.filter(project=project).values_list("pair_id", "wanted"))
     assert wanted[pairs[1].pk] == wanted[pairs[3].pk] == 5
@@ -39,7 +39,7 @@ def test_the_most_ambiguous_pairs_get_more_votes_first(client: Any, project: Any
     first = lease(project, ann)
     assert first is not None and first.pair_id == pairs[1].pk
     Vote.objects.create(pair=pairs[1], annotator=ann, choice="b")
-    outcome = selectors.ambiguity_outcomes(project=project)[0]
+    outcome = ambiguity.ambiguity_outcomes(project=project)[0]
     assert (outcome.votes_received, outcome.pairs_with_new_votes, outcome.labels_changed) == (
         1, 1, 1,
     )  # fmt: skip
@@ -50,9 +50,9 @@ def test_the_most_ambiguous_pairs_get_more_votes_first(client: Any, project: Any
 
 def test_every_dashboard_chart_answers(client: Any, project: Any) -> None:
     _, pairs = scored_flagged_pairs(project, [-3.0, 0.01, -1.0, 2.0])
-    services.review_queue_rebuild(project=project)
+    queue.review_queue_rebuild(project=project)
     rita = reviewer(project)
-    services.review_decide(project=project, pair_id=pairs[0].pk, action="flip", reviewer=rita)
+    decisions.review_decide(project=project, pair_id=pairs[0].pk, action="flip", reviewer=rita)
     client.force_login(rita)
     from webapp.review.dashboards import CHARTS
 

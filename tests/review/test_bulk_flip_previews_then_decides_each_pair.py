@@ -13,16 +13,17 @@ from tests.labelling.helpers import annotator
 from tests.review.helpers import reviewer, scored_flagged_pairs
 from webapp.labelling.models import QueueItem, Vote
 from webapp.pairs.labels import effective_labels
-from webapp.review import services
+from webapp.review.decisions import ReviewError, review_bulk_apply, review_bulk_preview
 from webapp.review.filters import QueueFilter
 from webapp.review.models import ReviewDecision
+from webapp.review.queue import review_queue_rebuild
 
 pytestmark = pytest.mark.django_db
 
 
 def test_flip_pairs_with_very_negative_mu_whose_votes_disagree(project: Any) -> None:
     _, pairs = scored_flagged_pairs(project, [-3.0, -2.5, -2.2, -1.0, 0.0, 1.5])
-    services.review_queue_rebuild(project=project)
+    review_queue_rebuild(project=project)
     voters = [annotator(project, f"v{i}") for i in range(2)]
     # human votes against the imported (and scored) label "a" on the first two pairs only;
     # the third pair's votes agree with the label
@@ -32,9 +33,9 @@ def test_flip_pairs_with_very_negative_mu_whose_votes_disagree(project: Any) -> 
     )
     rita = reviewer(project)
     wanted = QueueFilter(mu_max=-2.0, votes_disagree=True)
-    assert services.review_bulk_preview(project=project, queue_filter=wanted, action="flip") == 2
+    assert review_bulk_preview(project=project, queue_filter=wanted, action="flip") == 2
     with CaptureQueriesContext(connection) as queries:
-        bulk = services.review_bulk_apply(
+        bulk = review_bulk_apply(
             project=project, queue_filter=wanted, action="flip", reviewer=rita, reason="votes"
         )
     inserts = [q for q in queries if "INSERT INTO review_reviewdecision" in q["sql"]]
@@ -49,21 +50,21 @@ def test_flip_pairs_with_very_negative_mu_whose_votes_disagree(project: Any) -> 
         assert (d.label_before, d.source_before) == ("b", "votes")
         assert labels[pair.pk].label == d.label_after == "a"
         assert d.flag_kind == "likely_mislabelled" and d.scoring_run_id is not None
-    assert services.review_bulk_preview(project=project, queue_filter=wanted, action="flip") == 0
+    assert review_bulk_preview(project=project, queue_filter=wanted, action="flip") == 0
 
 
 def test_bulk_send_back_raises_wanted_votes(project: Any) -> None:
     _, pairs = scored_flagged_pairs(project, [-3.0, 0.01, 0.02])
-    services.review_queue_rebuild(project=project)
+    review_queue_rebuild(project=project)
     rita = reviewer(project)
     ambiguous = QueueFilter(kind="ambiguous")
-    bulk = services.review_bulk_apply(
+    bulk = review_bulk_apply(
         project=project, queue_filter=ambiguous, action="more_votes", reviewer=rita, votes=2
     )
     assert bulk.n_pairs == 2
     wanted = dict(QueueItem.objects.filter(project=project).values_list("pair_id", "wanted"))
     assert wanted[pairs[0].pk] == 3 and wanted[pairs[1].pk] == wanted[pairs[2].pk] == 5
-    with pytest.raises(services.ReviewError, match="more votes"):
-        services.review_bulk_apply(
+    with pytest.raises(ReviewError, match="more votes"):
+        review_bulk_apply(
             project=project, queue_filter=ambiguous, action="more_votes", reviewer=rita, votes=0
         )

@@ -11,7 +11,7 @@ from tests.labelling.helpers import annotator, lease, make_pairs, vote
 from tests.review.helpers import reviewer
 from webapp.labelling.models import HumanLabel
 from webapp.pairs.labels import effective_label, effective_labels
-from webapp.review import services
+from webapp.review import decisions
 from webapp.review.models import PairReview, ReviewDecision
 
 pytestmark = pytest.mark.django_db
@@ -41,11 +41,11 @@ def test_imported_then_votes_then_human_label_then_review(project: Any) -> None:
         n_votes=2, majority_label="b", majority_share=1.0, computed_at=pair.created_at,
     )  # fmt: skip
     assert label_of(project, pair) == ("tie", "dawid_skene")
-    services.review_decide(project=project, pair_id=pair.pk, action="keep", reviewer=rita)
+    decisions.review_decide(project=project, pair_id=pair.pk, action="keep", reviewer=rita)
     assert label_of(project, pair) == ("tie", "review")
-    services.review_decide(project=project, pair_id=pair.pk, action="drop", reviewer=rita)
+    decisions.review_decide(project=project, pair_id=pair.pk, action="drop", reviewer=rita)
     assert label_of(project, pair) == ("", "dropped")
-    decision = services.review_decide(
+    decision = decisions.review_decide(
         project=project, pair_id=pair.pk, action="more_votes", reviewer=rita, votes=2
     )
     # sent back: the humans decide again
@@ -56,24 +56,24 @@ def test_imported_then_votes_then_human_label_then_review(project: Any) -> None:
 def test_flip_tie_and_undo_step_back_one_decision_at_a_time(project: Any) -> None:
     (pair,) = make_pairs(project, 1)
     rita = reviewer(project)
-    flip = services.review_decide(
+    flip = decisions.review_decide(
         project=project, pair_id=pair.pk, action="flip", reviewer=rita, reason="B is right"
     )
     assert (flip.label_before, flip.label_after, flip.source_before) == ("a", "b", "imported")
     assert label_of(project, pair) == ("b", "review")
-    services.review_decide(project=project, pair_id=pair.pk, action="tie", reviewer=rita)
+    decisions.review_decide(project=project, pair_id=pair.pk, action="tie", reviewer=rita)
     assert label_of(project, pair) == ("tie", "review")
 
-    undo = services.review_undo(project=project, pair_id=pair.pk, reviewer=rita)
+    undo = decisions.review_undo(project=project, pair_id=pair.pk, reviewer=rita)
     assert undo.action == "undo" and undo.undoes_id is not None
     assert (undo.label_before, undo.label_after) == ("tie", "b")
     assert label_of(project, pair) == ("b", "review")
     # the second undo takes back the flip, not the first undo
-    second = services.review_undo(project=project, pair_id=pair.pk, reviewer=rita)
+    second = decisions.review_undo(project=project, pair_id=pair.pk, reviewer=rita)
     assert second.undoes_id == flip.pk
     assert label_of(project, pair) == ("a", "imported")
-    with pytest.raises(services.ReviewError, match="nothing to undo"):
-        services.review_undo(project=project, pair_id=pair.pk, reviewer=rita)
+    with pytest.raises(decisions.ReviewError, match="nothing to undo"):
+        decisions.review_undo(project=project, pair_id=pair.pk, reviewer=rita)
     # four decisions kept in order; the one in force is the newest
     actions = list(ReviewDecision.objects.filter(pair=pair).order_by("id").values_list("action"))
     assert actions == [("flip",), ("tie",), ("undo",), ("undo",)]
@@ -83,9 +83,9 @@ def test_flip_tie_and_undo_step_back_one_decision_at_a_time(project: Any) -> Non
 def test_a_flip_needs_an_a_or_b_label_and_the_log_refuses_updates(project: Any) -> None:
     (pair,) = make_pairs(project, 1)
     rita = reviewer(project)
-    services.review_decide(project=project, pair_id=pair.pk, action="tie", reviewer=rita)
-    with pytest.raises(services.ReviewError, match="flip"):
-        services.review_decide(project=project, pair_id=pair.pk, action="flip", reviewer=rita)
+    decisions.review_decide(project=project, pair_id=pair.pk, action="tie", reviewer=rita)
+    with pytest.raises(decisions.ReviewError, match="flip"):
+        decisions.review_decide(project=project, pair_id=pair.pk, action="flip", reviewer=rita)
     from django.db import DatabaseError, transaction
 
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
@@ -108,19 +108,19 @@ def test_undoing_more_votes_takes_back_the_votes_nobody_gave_yet(project: Any) -
     vote(project, first, assignment, side="left")
     base, votes, _ = wanted()
     assert votes == 1
-    services.review_decide(
+    decisions.review_decide(
         project=project, pair_id=pair.pk, action="more_votes", reviewer=rita, votes=4
     )
     assert wanted()[0] == base + 4
     # one of the extra votes is being given while the reviewer changes their mind
     assert lease(project, annotator(project, "ann2")) is not None
-    services.review_undo(project=project, pair_id=pair.pk, reviewer=rita)
+    decisions.review_undo(project=project, pair_id=pair.pk, reviewer=rita)
     assert wanted() == (base, 1, 1)
 
     # asked again with more votes than the pair had wanted: the leased one is not refused
-    services.review_decide(
+    decisions.review_decide(
         project=project, pair_id=pair.pk, action="more_votes", reviewer=rita, votes=1
     )
     assert wanted()[0] == base + 1
-    services.review_undo(project=project, pair_id=pair.pk, reviewer=rita)
+    decisions.review_undo(project=project, pair_id=pair.pk, reviewer=rita)
     assert wanted()[0] == max(base, 2)  # one vote given, one leased

@@ -10,7 +10,7 @@ import pytest
 from tests.exports.helpers import export_rows_by_pair, make_pairs
 from tests.review.helpers import reviewer
 from webapp.exports.selectors import ExportError
-from webapp.review import services
+from webapp.review import decisions
 
 pytestmark = pytest.mark.django_db
 
@@ -24,9 +24,9 @@ def test_flip_drop_and_reviewed_only(project: Any) -> None:
         export_rows_by_pair(project, reviewed_only=True)
     _, before = export_rows_by_pair(project)
     assert {flipped.pk, dropped.pk, kept.pk} <= set(before)
-    services.review_decide(project=project, pair_id=flipped.pk, action="flip", reviewer=rita)
-    services.review_decide(project=project, pair_id=dropped.pk, action="drop", reviewer=rita)
-    services.review_decide(project=project, pair_id=kept.pk, action="keep", reviewer=rita)
+    decisions.review_decide(project=project, pair_id=flipped.pk, action="flip", reviewer=rita)
+    decisions.review_decide(project=project, pair_id=dropped.pk, action="drop", reviewer=rita)
+    decisions.review_decide(project=project, pair_id=kept.pk, action="keep", reviewer=rita)
 
     snapshot, rows = export_rows_by_pair(project)
     assert dropped.pk not in rows
@@ -38,6 +38,6 @@ def test_flip_drop_and_reviewed_only(project: Any) -> None:
     _, reviewed = export_rows_by_pair(project, reviewed_only=True)
     assert set(reviewed) == {flipped.pk, kept.pk}
     # undo the drop: the pair is back, with its imported label
-    services.review_undo(project=project, pair_id=dropped.pk, reviewer=rita)
+    decisions.review_undo(project=project, pair_id=dropped.pk, reviewer=rita)
     _, after_undo = export_rows_by_pair(project)
     assert after_undo[dropped.pk]["chosen"] == before[dropped.pk]["chosen"]

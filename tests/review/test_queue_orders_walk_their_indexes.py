@@ -11,7 +11,7 @@ from django.db import connection
 
 from tests.review.helpers import reviewer, scored_flagged_pairs
 from webapp.labelling import ordering
-from webapp.review import selectors, services
+from webapp.review import decisions, queue, selectors
 from webapp.review.filters import QueueFilter
 from webapp.review.selectors import _queue_from
 
@@ -41,7 +41,7 @@ def test_most_ambiguous_order_uses_its_partial_index(project: Any) -> None:
 )
 def test_review_queue_walks_rank(project: Any, kind: str, index: str) -> None:
     scored_flagged_pairs(project, [-3.0, 0.01])
-    services.review_queue_rebuild(project=project)
+    queue.review_queue_rebuild(project=project)
     queue_filter = QueueFilter(kind=kind)
     sql, params, _ = _queue_from(project, queue_filter)
     text = plan(f"SELECT i.pair_id {sql} ORDER BY {queue_filter.order()} LIMIT 50", params)
@@ -53,12 +53,12 @@ def test_a_rare_review_state_starts_from_its_decisions(
     project: Any, kind: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, pairs = scored_flagged_pairs(project, [-3.0, -2.0, 0.01, 0.02, 0.03, 0.04])
-    services.review_queue_rebuild(project=project)
+    queue.review_queue_rebuild(project=project)
     rita = reviewer(project)
     actions = ["keep", "more_votes", "flip", "more_votes", "", ""]
     for pair, action in zip(pairs, actions, strict=True):
         if action:
-            services.review_decide(
+            decisions.review_decide(
                 project=project, pair_id=pair.pk, action=action, reviewer=rita,
                 votes=2 if action == "more_votes" else 0,
             )  # fmt: skip
@@ -110,7 +110,7 @@ def test_a_kind_with_a_range_or_split_lists_what_its_own_rows_would(
             for p in pairs[1::2]
         ]
     )  # fmt: skip
-    services.review_queue_rebuild(project=project)
+    queue.review_queue_rebuild(project=project)
     filters = [
         QueueFilter(kind="unstable", mu_min=-1.0),
         QueueFilter(kind="unstable", mu_max=0.5, split="test"),

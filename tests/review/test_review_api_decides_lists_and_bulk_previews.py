@@ -10,14 +10,14 @@ import pytest
 from tests.api.conftest import client_for
 from tests.labelling.helpers import annotator
 from tests.review.helpers import reviewer, scored_flagged_pairs
-from webapp.review import services
+from webapp.review.queue import review_queue_rebuild
 
 pytestmark = pytest.mark.django_db
 
 
 def test_decide_list_undo_and_bulk(project: Any) -> None:
     _, pairs = scored_flagged_pairs(project, [-3.0, -2.5, 0.01])
-    services.review_queue_rebuild(project=project)
+    review_queue_rebuild(project=project)
     api = client_for(reviewer(project))
     base = f"/api/projects/{project.pk}"
     made = api.post(f"{base}/review/decisions/", {"pair": pairs[0].pk, "action": "flip"},

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.labelling.helpers import annotator
 from tests.review.helpers import reviewer, scored_flagged_pairs
-from webapp.review import services
+from webapp.review import queue
 from webapp.review.models import ReviewDecision
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def flagged(project: Any) -> list[Any]:
     _, pairs = scored_flagged_pairs(project, [-3.0, 0.05, -1.0, 2.0])
-    services.review_queue_rebuild(project=project)
+    queue.review_queue_rebuild(project=project)
     return pairs
 
 

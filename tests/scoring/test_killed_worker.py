@@ -41,7 +41,7 @@ def test_a_killed_worker_leaves_a_failed_job_and_nothing_stored(
     job = Job.objects.get(pk=run.job.pk)
     assert job.status == Job.Status.RUNNING  # nobody is left to say otherwise
     monkeypatch.setattr(job_services, "STALE_AFTER", timedelta(seconds=0))
-    assert job_services.jobs_reap_stale() == 1
+    assert len(job_services.jobs_reap_stale()) == 1
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED and "stopped reporting" in job.error
     run.refresh_from_db()

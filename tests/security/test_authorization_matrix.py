@@ -33,8 +33,9 @@ from webapp.exports.services import export_create, export_write
 from webapp.imports.services import import_batch_create
 from webapp.jobs.services import job_create
 from webapp.projects.selectors import role_in_project
+from webapp.registry.models import RegisteredModel
 from webapp.scoring.models import ScoringRun
-from webapp.training.models import RegisteredModel, TrainingRun
+from webapp.training.models import TrainingRun
 
 # Visitors, from the least trusted up. A rule's least role is "public", "user" (anyone logged
 # in), "annotator", "reviewer", "admin" or "nobody".

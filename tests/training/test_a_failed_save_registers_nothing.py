@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from tests.training.helpers import labelled_project, quick
-from webapp.training.models import RegisteredModel
-from webapp.training.services import models_root, training_run_create, training_run_execute
+from webapp.registry.models import RegisteredModel
+from webapp.registry.services import models_root
+from webapp.training.services import training_run_create, training_run_execute
 from workers.rm import saved
 
 pytestmark = pytest.mark.slow

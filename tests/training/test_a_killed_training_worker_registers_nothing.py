@@ -14,8 +14,10 @@ from tests.conftest import process_env, start_worker, wait_until
 from tests.training.helpers import labelled_project, quick
 from webapp.jobs import services as job_services
 from webapp.jobs.models import Job
-from webapp.training.models import RegisteredModel, TrainingRun
-from webapp.training.services import models_root, training_run_create
+from webapp.registry.models import RegisteredModel
+from webapp.registry.services import models_root
+from webapp.training.models import TrainingRun
+from webapp.training.services import training_run_create
 
 pytestmark = pytest.mark.slow
 
@@ -43,7 +45,7 @@ def test_a_killed_fine_tune_leaves_a_failed_job_and_no_version(
     job = Job.objects.get(pk=run.job.pk)
     assert job.status == Job.Status.RUNNING  # nobody is left to say otherwise
     monkeypatch.setattr(job_services, "STALE_AFTER", timedelta(seconds=0))
-    assert job_services.jobs_reap_stale() == 1
+    assert len(job_services.jobs_reap_stale()) == 1
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED and "stopped reporting" in job.error
     run.refresh_from_db()

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from tests.training.helpers import labelled_project, quick
+from webapp.registry.models import RegisteredModel
 from webapp.scoring.models import PairScore, ScoringRun
 from webapp.scoring.services import scoring_run_execute
-from webapp.training.models import RegisteredModel, TrainingRun
+from webapp.training.models import TrainingRun
 from webapp.training.services import training_run_create, training_run_execute
 from workers.rm.evaluate import accuracy
 

@@ -11,7 +11,8 @@ import pytest
 
 from tests.training.helpers import labelled_project, quick, scoring_run_with
 from webapp.labelling.models import GoldAnswer
-from webapp.training.models import HeldOutPair, RegisteredModel, TrainingRun
+from webapp.registry.models import RegisteredModel
+from webapp.training.models import HeldOutPair, TrainingRun
 from webapp.training.services import training_run_create, training_run_execute
 from workers.rm.saved import read_manifest
 

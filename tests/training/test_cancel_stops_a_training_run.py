@@ -10,7 +10,8 @@ import pytest
 from tests.conftest import wait_until
 from tests.training.helpers import labelled_project, quick
 from webapp.jobs.models import Job
-from webapp.training.models import RegisteredModel, TrainingRun
+from webapp.registry.models import RegisteredModel
+from webapp.training.models import TrainingRun
 from webapp.training.services import training_run_create
 
 pytestmark = pytest.mark.slow

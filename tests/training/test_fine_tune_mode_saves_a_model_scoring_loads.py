@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from tests.training.helpers import labelled_project, quick
+from webapp.registry.models import RegisteredModel
 from webapp.scoring.selectors import labelled_pairs
-from webapp.training.models import HeldOutPair, RegisteredModel
+from webapp.training.models import HeldOutPair
 from webapp.training.services import training_run_create, training_run_execute
 from workers.rm import Encoder, EncoderConfig, score_with_sequence_classifier
 from workers.rm.evaluate import accuracy

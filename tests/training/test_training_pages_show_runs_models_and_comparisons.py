@@ -10,7 +10,8 @@ import pytest
 
 from tests.factories import MembershipFactory, UserFactory
 from tests.training.helpers import labelled_project
-from webapp.training.models import HeldOutPair, RegisteredModel, TrainingRun
+from webapp.registry.models import RegisteredModel
+from webapp.training.models import HeldOutPair, TrainingRun
 from workers.rm.evaluate import evaluate
 
 

@@ -280,7 +280,8 @@ class ExportStartedSerializer(serializers.Serializer):
 
 # --- training runs and the model registry ------------------------------------------------------
 
-from webapp.training.models import RegisteredModel, TrainingRun  # noqa: E402
+from webapp.registry.models import RegisteredModel  # noqa: E402
+from webapp.training.models import TrainingRun  # noqa: E402
 
 
 class RegisteredModelSerializer(serializers.ModelSerializer):

@@ -40,6 +40,7 @@ from webapp.imports.services import import_upload_start
 from webapp.jobs.models import Job
 from webapp.jobs.selectors import job_visible_to
 from webapp.jobs.services import job_cancel
+from webapp.labelling import leases, queue
 from webapp.labelling import selectors as labelling_selectors
 from webapp.labelling import services as labelling
 from webapp.labelling.models import Assignment, Vote
@@ -47,6 +48,7 @@ from webapp.pairs.models import Pair
 from webapp.pairs.selectors import pair_counts
 from webapp.projects.models import Membership, Project
 from webapp.projects.selectors import project_for_user, projects_for_user
+from webapp.review import decisions
 from webapp.scoring.models import ScoringRun
 from webapp.scoring.selectors import scores_for_run, scoring_runs_for_project
 from webapp.scoring.services import ScoringOptions, scoring_run_create
@@ -242,12 +244,12 @@ def _assignment_data(assignment: Assignment, project: Project) -> dict[str, Any]
 def assignment_next(request: Request, project_id: int) -> Response:
     """The pair to label next, blind: a lease you already hold, else a newly leased one."""
     project, _ = _project(request, project_id, Membership.Role.ANNOTATOR)
-    labelling.leases_reclaim_if_due(project=project)
+    leases.leases_reclaim_if_due(project=project)
     held = labelling_selectors.assignments_live(project=project, annotator=request.user, limit=1)
     if held:
         assignment = held[0]
     else:
-        new_id = labelling.assignment_next(project=project, annotator=request.user)
+        new_id = queue.assignment_next(project=project, annotator=request.user)
         if new_id is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         assignment = labelling_selectors.assignment_to_show(assignment_id=new_id)
@@ -626,7 +628,6 @@ def flag_list(request: Request, project_id: int) -> Response:
 # --- review decisions -----------------------------------------------------------------------
 
 from webapp.review import selectors as review_selectors  # noqa: E402
-from webapp.review import services as review  # noqa: E402
 from webapp.review.filters import FilterError, QueueFilter  # noqa: E402
 
 
@@ -667,17 +668,17 @@ def review_decisions(request: Request, project_id: int) -> Response:
     data = _valid(s.ReviewDecisionRequestSerializer, request.data)
     try:
         if data["action"] == "undo":
-            decision = review.review_undo(
+            decision = decisions.review_undo(
                 project=project, pair_id=data["pair"], reviewer=request.user,
                 reason=data.get("reason", ""),
             )  # fmt: skip
         else:
-            decision = review.review_decide(
+            decision = decisions.review_decide(
                 project=project, pair_id=data["pair"], action=data["action"],
                 reviewer=request.user, reason=data.get("reason", ""),
                 votes=data.get("votes", 0), flag_id=data.get("flag"),
             )  # fmt: skip
-    except review.ReviewError as exc:
+    except decisions.ReviewError as exc:
         raise ValidationError({"action": [str(exc)]}) from exc
     return Response(s.ReviewDecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
 
@@ -722,16 +723,16 @@ def review_bulk(request: Request, project_id: int) -> Response:
     body: dict[str, Any] = {"action": action, "filter": queue_filter.as_dict(), "bulk": None}
     try:
         if not data.get("confirm"):
-            body["count"] = review.review_bulk_preview(
+            body["count"] = decisions.review_bulk_preview(
                 project=project, queue_filter=queue_filter, action=action
             )
             body["confirmed"] = False
             return Response(s.ReviewBulkResultSerializer(body).data)
-        bulk = review.review_bulk_apply(
+        bulk = decisions.review_bulk_apply(
             project=project, queue_filter=queue_filter, action=action, reviewer=request.user,
             reason=data.get("reason", ""), votes=data.get("votes", 0),
         )  # fmt: skip
-    except review.ReviewError as exc:
+    except decisions.ReviewError as exc:
         raise ValidationError({"action": [str(exc)]}) from exc
     body.update(count=bulk.n_pairs, confirmed=True, bulk=bulk.pk)
     return Response(s.ReviewBulkResultSerializer(body).data, status=status.HTTP_201_CREATED)

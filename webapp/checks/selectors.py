@@ -6,12 +6,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import QuerySet
 
 from webapp.checks.models import CheckRun
 from webapp.flags.models import Flag
+from webapp.labelling.models import Assignment, RepeatAnswer, Vote
+from webapp.pairs.models import Pair
 from webapp.projects.models import Project
+
+PAIRS = Pair._meta.db_table
+USERS = get_user_model()._meta.db_table
+VOTES = Vote._meta.db_table
 
 CHECK_KINDS = (
     Flag.Kind.CONTRAST_INCONSISTENT,
@@ -51,14 +58,14 @@ def position_bias(*, project: Project) -> tuple[SideShare, list[SideShare]]:
     have no screen sides and are left out. One query."""
     with connection.cursor() as cursor:
         cursor.execute(
-            """
+            f"""
             SELECT u.username,
                    count(*) FILTER (WHERE v.choice IN ('a', 'b')),
                    count(*) FILTER (WHERE v.choice IN ('a', 'b')
                                     AND (v.choice = 'a') = (v.shown_order = 'ab'))
-            FROM labelling_vote v
-            JOIN pairs_pair p ON p.id = v.pair_id
-            JOIN auth_user u ON u.id = v.annotator_id
+            FROM {VOTES} v
+            JOIN {PAIRS} p ON p.id = v.pair_id
+            JOIN {USERS} u ON u.id = v.annotator_id
             WHERE p.project_id = %s AND v.assignment_id IS NOT NULL
             GROUP BY u.username ORDER BY u.username
             """,
@@ -86,16 +93,16 @@ def self_agreement(*, project: Project) -> list[SelfAgreement]:
     """Per annotator, their answers to repeated pairs against their first vote. One query."""
     with connection.cursor() as cursor:
         cursor.execute(
-            """
+            f"""
             SELECT u.username, count(*),
                    count(*) FILTER (WHERE ra.choice = v.choice),
                    count(*) FILTER (WHERE ra.choice IN ('a', 'b') AND v.choice IN ('a', 'b')
                        AND ((ra.choice = 'a') = (ra.shown_order = 'ab'))
                            = ((v.choice = 'a') = (v.shown_order = 'ab')))
-            FROM checks_repeatanswer ra
-            JOIN labelling_assignment r ON r.id = ra.assignment_id
-            JOIN labelling_vote v ON v.assignment_id = r.repeat_of_id
-            JOIN auth_user u ON u.id = ra.annotator_id
+            FROM {RepeatAnswer._meta.db_table} ra
+            JOIN {Assignment._meta.db_table} r ON r.id = ra.assignment_id
+            JOIN {Vote._meta.db_table} v ON v.assignment_id = r.repeat_of_id
+            JOIN {get_user_model()._meta.db_table} u ON u.id = ra.annotator_id
             WHERE ra.project_id = %s
             GROUP BY u.username ORDER BY u.username
             """,

@@ -25,14 +25,16 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from webapp.checks.models import CheckRun, ChecksSettings
-from webapp.checks.repeats import repeat_settings_forget
 from webapp.flags.models import Flag
-from webapp.jobs.services import JobCancelled, job_create
+from webapp.jobs.runs import run_create
+from webapp.jobs.services import JobCancelled
+from webapp.labelling.repeats import repeat_settings_save
 from webapp.pairs.labels import effective_labels
+from webapp.pairs.selectors import pair_texts
 from webapp.projects.models import Project
 from webapp.scoring.models import PairScore, ScoringRun
 from webapp.scoring.selectors import latest_complete_run
@@ -64,33 +66,23 @@ def check_options_for(*, project: Project) -> CheckOptions:
 
 
 def checks_settings_save(*, project: Project, values: dict[str, Any]) -> ChecksSettings:
-    """Store the project's check settings; raises ValueError naming the bad field."""
+    """Store the settings of the checks page: the project's self-consistency repeats (the
+    labelling queue's) and the contrast band; raises ValueError naming the bad field."""
     share = _number(values, "repeat_share", 0.0, float)
     gap = int(_number(values, "repeat_gap", 20, int))
     low = _number(values, "band_low", 0.75, float)
     high = _number(values, "band_high", 0.9, float)
     neighbours = int(_number(values, "neighbours", 16, int))
-    if not 0.0 <= share <= 1.0:
-        raise ValueError("repeat_share: must be between 0 and 1")
-    if not 0 <= gap <= 10_000:
-        raise ValueError("repeat_gap: must be between 0 and 10000")
     if not -1.0 <= low <= high <= 1.0:
         raise ValueError("band_low, band_high: need -1 <= low <= high <= 1")
     if not 1 <= neighbours <= 256:
         raise ValueError("neighbours: must be between 1 and 256")
-    row, _ = ChecksSettings.objects.update_or_create(
-        project=project,
-        defaults={
-            "repeat_share": share,
-            "repeat_gap": gap,
-            "band_low": low,
-            "band_high": high,
-            "neighbours": neighbours,
-        },
-    )
-    # this process forgets the cached settings now and again once they are committed
-    repeat_settings_forget(project_id=project.pk)
-    transaction.on_commit(lambda: repeat_settings_forget(project_id=project.pk))
+    with transaction.atomic():
+        repeat_settings_save(project=project, share=share, gap=gap)
+        row, _ = ChecksSettings.objects.update_or_create(
+            project=project,
+            defaults={"band_low": low, "band_high": high, "neighbours": neighbours},
+        )
     return row
 
 
@@ -107,13 +99,14 @@ def check_run_create(
 ) -> CheckRun:
     """A queued run of the checks and its job (sent to a worker after commit)."""
     options = options if options is not None else check_options_for(project=project)
-    with transaction.atomic():
-        job = job_create(
-            kind="checks", project=project, params=asdict(options), created_by=created_by
-        )
-        return CheckRun.objects.create(
-            project=project, job=job, config={"options": asdict(options)}, created_by=created_by
-        )
+    return run_create(
+        CheckRun,
+        job_kind="checks",
+        project=project,
+        params=asdict(options),
+        config={"options": asdict(options)},
+        created_by=created_by,
+    )
 
 
 @dataclass
@@ -131,31 +124,15 @@ class _Pairs:
 
 def _load_pairs(project: Project) -> _Pairs:
     labels = effective_labels(project=project)
-    out = _Pairs()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT p.id, p.prompt_id, pr.text, pr.conversation, p.response_a_id,
-                   p.response_b_id, ra.text, rb.text
-            FROM pairs_pair p
-            JOIN pairs_prompt pr ON pr.id = p.prompt_id
-            JOIN pairs_response ra ON ra.id = p.response_a_id
-            JOIN pairs_response rb ON rb.id = p.response_b_id
-            WHERE p.project_id = %s ORDER BY p.id
-            """,
-            [project.pk],
-        )
-        for pair_id, prompt_id, text, conv, a_id, b_id, a, b in cursor.fetchall():
-            eff = labels.get(pair_id)
-            out.ids.append(pair_id)
-            out.prompt_ids.append(prompt_id)
-            out.prompts.append(conv if conv is not None else text)
-            out.a_ids.append(a_id)
-            out.b_ids.append(b_id)
-            out.a_text.append(a)
-            out.b_text.append(b)
-            out.labels.append(eff.label if eff else "")
-            out.sources.append(eff.source if eff else "none")
+    texts = pair_texts(project=project)
+    out = _Pairs(
+        ids=texts.ids, prompt_ids=texts.prompt_ids, prompts=texts.prompts, a_ids=texts.a_ids,
+        b_ids=texts.b_ids, a_text=texts.a_text, b_text=texts.b_text,
+    )  # fmt: skip
+    for pair_id in texts.ids:
+        eff = labels.get(pair_id)
+        out.labels.append(eff.label if eff else "")
+        out.sources.append(eff.source if eff else "none")
     return out
 
 
@@ -493,7 +470,3 @@ def _store(run: CheckRun, scoring: ScoringRun | None, pairs: _Pairs, found: _Fou
         run.complete = True
         run.finished_at = now
         run.save()
-    from webapp.review.services import review_queue_rebuild
-
-    # the review queue shows every flag, these new ones included
-    review_queue_rebuild(project=run.project)

@@ -16,10 +16,11 @@ execute (a prepared statement cannot hold two).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from typing import Any
 
 import psycopg
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Model
 
 # Statements prepare when asked to (prepare=True below), never by count: Django's own cursors
@@ -63,3 +64,23 @@ def instance(model: type[Model], values: Sequence[Any]) -> Any:
 
 def _fields(model: type[Model]) -> list[Any]:
     return list(model._meta.concrete_fields)
+
+
+def one_row(sql: str, params: dict[str, Any], *, durable: bool = True) -> tuple[Any, ...] | None:
+    """Run one prepared statement and return its first row. PostgreSQL makes a single
+    statement atomic by itself; inside a transaction it runs under a savepoint, so that a
+    failure (a unique violation, say) leaves the surrounding transaction usable.
+
+    ``durable=False`` commits without waiting for the disk (asynchronous commit), for writes
+    that are cheap to lose in a database crash: a lease, never a vote. Only a statement that
+    is its own transaction gets it, so it can never loosen someone else's commit.
+    """
+    if connection.in_atomic_block or durable:
+        savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
+        with savepoint, cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchone()
+    with transaction.atomic(), cursor() as cur:
+        cur.execute("SET LOCAL synchronous_commit TO OFF")
+        cur.execute(sql, params)
+        return cur.fetchone()

@@ -33,8 +33,15 @@ from webapp.imports.formats import FormatError, ParsedPair, RecordError, open_re
 from webapp.imports.models import ImportBatch
 from webapp.jobs.models import Job
 from webapp.jobs.services import job_create
+from webapp.labelling.models import Vote
 from webapp.pairs.hashing import canonical, pair_key, prompt_hash, response_hash
+from webapp.pairs.models import Pair, Prompt, Response
 from webapp.projects.models import Membership, Project
+
+PAIRS = Pair._meta.db_table
+PROMPTS = Prompt._meta.db_table
+RESPONSES = Response._meta.db_table
+VOTES = Vote._meta.db_table
 
 log = logging.getLogger("preflab.imports")
 
@@ -293,24 +300,24 @@ class _Loader:
                 for row in chunk.pairs:
                     copy.write_row(row)
             raw.execute(
-                "INSERT INTO pairs_prompt (content_hash, text, conversation) "
+                f"INSERT INTO {PROMPTS} (content_hash, text, conversation) "
                 "SELECT h, text, conversation FROM stage_prompt ON CONFLICT DO NOTHING"
             )
             raw.execute(
-                "INSERT INTO pairs_response (content_hash, text, source_model) "
+                f"INSERT INTO {RESPONSES} (content_hash, text, source_model) "
                 "SELECT h, text, model FROM stage_response ON CONFLICT DO NOTHING"
             )
             raw.execute(
-                """
-                INSERT INTO pairs_pair (project_id, prompt_id, response_a_id, response_b_id,
+                f"""
+                INSERT INTO {PAIRS} (project_id, prompt_id, response_a_id, response_b_id,
                     imported_label, dedup_key, source_file, source_line, split, external_id,
                     metadata, import_batch_id, created_at)
                 SELECT %(project)s, p.id, ra.id, rb.id, s.label, s.k, %(file)s, s.line, s.split,
                     s.external_id, s.metadata, %(batch)s, %(now)s
                 FROM (SELECT DISTINCT ON (k) * FROM stage_pair ORDER BY k, line) s
-                JOIN pairs_prompt p ON p.content_hash = s.p
-                JOIN pairs_response ra ON ra.content_hash = s.a
-                JOIN pairs_response rb ON rb.content_hash = s.b
+                JOIN {PROMPTS} p ON p.content_hash = s.p
+                JOIN {RESPONSES} ra ON ra.content_hash = s.a
+                JOIN {RESPONSES} rb ON rb.content_hash = s.b
                 ON CONFLICT (project_id, dedup_key) DO NOTHING
                 """,
                 {
@@ -328,12 +335,12 @@ class _Loader:
                     for key, name, choice in chunk.votes:
                         copy.write_row((key, self.annotators[name], choice))
                 raw.execute(
-                    """
-                    INSERT INTO labelling_vote (pair_id, annotator_id, choice, shown_order,
+                    f"""
+                    INSERT INTO {VOTES} (pair_id, annotator_id, choice, shown_order,
                         rationale, created_at)
                     SELECT pp.id, v.annotator_id, v.choice, 'ab', '', %(now)s
                     FROM stage_vote v
-                    JOIN pairs_pair pp ON pp.project_id = %(project)s AND pp.dedup_key = v.k
+                    JOIN {PAIRS} pp ON pp.project_id = %(project)s AND pp.dedup_key = v.k
                     ON CONFLICT (pair_id, annotator_id) DO NOTHING
                     """,
                     {"project": self.project.pk, "now": timezone.now()},

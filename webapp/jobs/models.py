@@ -57,3 +57,23 @@ class Job(models.Model):
         if not self.progress_total:
             return 100.0 if self.status == self.Status.SUCCEEDED else 0.0
         return min(100.0, 100.0 * self.progress_done / self.progress_total)
+
+
+class JobRun(models.Model):
+    """What every run a job drives has (a scoring run, a check run, a training run): the
+    settings it ran with, and ``complete``, set in the same transaction that writes its
+    results, so a run is never shown half-written. Each concrete run adds its ``project`` and
+    ``job`` (their reverse names differ) and its results; webapp/jobs/runs.py creates and
+    executes them."""
+
+    config = models.JSONField(default=dict)
+    complete = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]

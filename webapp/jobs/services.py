@@ -21,7 +21,6 @@ from typing import Any, TypeVar
 from django.db import InterfaceError, OperationalError, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from webapp.jobs.models import Job
 from webapp.projects.models import Project
@@ -42,14 +41,6 @@ TASKS = {
     "export": "preflab.export_dataset",
     "train": "preflab.train_rm",
     "checks": "preflab.run_checks",
-}
-
-
-# Each job kind's rows of its own (an import batch, an export snapshot) that must end failed
-# with a job whose worker died, by the service that fails them: ``f(*, job_id, error)``.
-ON_ABANDON = {
-    "import": "webapp.imports.services.import_batches_fail",
-    "export": "webapp.exports.services.export_snapshots_fail",
 }
 
 
@@ -213,15 +204,16 @@ def job_cancel(*, job: Job) -> None:
         _publish(job)
 
 
-def jobs_reap_stale() -> int:
+def jobs_reap_stale() -> list[Job]:
     """Fail running jobs whose worker stopped reporting (killed, or its machine went away).
 
     Their work is left as it was: every job kind writes its results in one final transaction,
     so a reaped job has either finished or left nothing that looks finished. Runs every
-    minute on the worker's beat; returns how many jobs it failed.
+    minute on the worker's beat; returns the jobs it failed (webapp/pipeline.py fails what
+    each of them left unfinished).
     """
     stale = timezone.now() - STALE_AFTER
-    reaped = 0
+    reaped: list[Job] = []
     for job in Job.objects.filter(status=Job.Status.RUNNING, heartbeat_at__lt=stale):
         updated = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
             status=Job.Status.FAILED,
@@ -230,10 +222,8 @@ def jobs_reap_stale() -> int:
             finished_at=timezone.now(),
         )
         if updated:
-            reaped += 1
             job.refresh_from_db()
-            if job.kind in ON_ABANDON:
-                import_string(ON_ABANDON[job.kind])(job_id=job.pk, error=job.error)
+            reaped.append(job)
             _publish(job)
     return reaped
 

@@ -26,7 +26,10 @@ from django.utils import timezone
 
 from webapp.labelling import agreement
 from webapp.labelling.models import AgreementReport, GoldAnswer, HumanLabel
+from webapp.pairs.models import Pair
 from webapp.projects.models import Project
+
+PAIRS = Pair._meta.db_table
 
 log = logging.getLogger("preflab.labelling")
 Progress = Callable[[int, int, str], None]
@@ -37,12 +40,12 @@ def project_votes(*, project: Project) -> pd.DataFrame:
     """Every vote of the project as the votes table of ``agreement``."""
     with connection.cursor() as cursor:
         cursor.execute(
-            """
+            f"""
             SELECT v.pair_id, v.annotator_id, v.choice, v.strength,
                 CASE WHEN v.assignment_id IS NULL OR v.choice NOT IN ('a', 'b') THEN NULL
                      ELSE (v.choice = 'a') = (v.shown_order = 'ab') END,
                 v.time_taken_ms
-            FROM labelling_vote v JOIN pairs_pair p ON p.id = v.pair_id
+            FROM labelling_vote v JOIN {PAIRS} p ON p.id = v.pair_id
             WHERE p.project_id = %s
             """,
             [project.pk],

@@ -235,3 +235,28 @@ class AgreementReport(models.Model):
 
     def __str__(self) -> str:
         return f"agreement of {self.project_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class RepeatAnswer(models.Model):
+    """An annotator's answer to a pair served to them a second time. It is no Vote: it never
+    counts toward the pair's wanted votes nor enters aggregation; it only measures how well
+    the annotator agrees with themselves."""
+
+    assignment = models.OneToOneField(
+        Assignment, primary_key=True, on_delete=models.CASCADE, related_name="repeat_answer"
+    )
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="+")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    # Like Vote.choice: about the pair's response_a / response_b, never a screen side.
+    choice = models.CharField(max_length=10)
+    shown_order = models.CharField(max_length=2)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "annotator"], name="repeat_project_annotator")]
+
+    def __str__(self) -> str:
+        return f"repeat of pair {self.pair_id} by {self.annotator_id}: {self.choice}"

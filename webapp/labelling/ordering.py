@@ -1,7 +1,7 @@
 """Which open pair an annotator gets next: a small registry of orders.
 
 An order is an SQL ``ORDER BY`` over the queue row ``q`` (labelling_queueitem); the queue query
-(services.assignment_next) adds the filters every order shares: the project, open pairs only
+(queue.assignment_next) adds the filters every order shares: the project, open pairs only
 (``q.taken < q.wanted``), not one this annotator was already given. A project names its order
 in ``Project.queue_order``.
 

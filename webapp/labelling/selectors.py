@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, F, Model, Q, QuerySet
@@ -16,6 +17,11 @@ from webapp.dbbackend import prepared
 from webapp.labelling.models import AgreementReport, Assignment, GoldAnswer, HumanLabel, Vote
 from webapp.pairs.models import Pair, Prompt, Response
 from webapp.projects.models import Membership, Project
+
+PAIRS = Pair._meta.db_table
+PROMPTS = Prompt._meta.db_table
+RESPONSES = Response._meta.db_table
+USERS = get_user_model()._meta.db_table
 
 # Project-wide totals read the whole queue (a million rows, ~0.1 s): cached this long.
 PROGRESS_CACHE_S = 15
@@ -37,10 +43,10 @@ _SHOW_FIELDS: tuple[tuple[type[Model], str, tuple[str, ...]], ...] = (
 _SHOW_SQL = f"""
     SELECT {", ".join(f"{alias}.{name}" for _, alias, names in _SHOW_FIELDS for name in names)}
     FROM labelling_assignment a
-    JOIN pairs_pair p ON p.id = a.pair_id
-    JOIN pairs_prompt pr ON pr.id = p.prompt_id
-    JOIN pairs_response ra ON ra.id = p.response_a_id
-    JOIN pairs_response rb ON rb.id = p.response_b_id
+    JOIN {PAIRS} p ON p.id = a.pair_id
+    JOIN {PROMPTS} pr ON pr.id = p.prompt_id
+    JOIN {RESPONSES} ra ON ra.id = p.response_a_id
+    JOIN {RESPONSES} rb ON rb.id = p.response_b_id
     WHERE a.id = %s
 """
 
@@ -167,11 +173,11 @@ def gold_accuracy(*, project: Project) -> list[dict[str, Any]]:
     """Per annotator: votes on gold pairs, how many matched the gold answer, the share."""
     with connection.cursor() as cursor:
         cursor.execute(
-            """
+            f"""
             SELECT u.id, u.username, count(*), count(*) FILTER (WHERE v.choice = g.choice)
             FROM labelling_goldanswer g
             JOIN labelling_vote v ON v.pair_id = g.pair_id
-            JOIN auth_user u ON u.id = v.annotator_id
+            JOIN {USERS} u ON u.id = v.annotator_id
             WHERE g.project_id = %s
             GROUP BY u.id, u.username ORDER BY u.username
             """,

@@ -1,35 +1,24 @@
-"""Writes for labelling: lease the next pair, vote, skip, undo, expire leases, gold answers.
-
-Locking order, the same everywhere, so no two of these can deadlock: an assignment row first,
-then at most one queue row at a time. ``assignment_next`` locks one queue row and nothing
-else; ``leases_reclaim`` takes assignment rows it can get without waiting, then queue rows, and
-runs once per project at a time.
+"""Writes for labelling: votes, skips, undo and gold answers. Leasing the next pair is the
+queue's (webapp/labelling/queue.py); the locking order is the one written there: an
+assignment row first, then at most one queue row.
 """
 
 from __future__ import annotations
 
-import secrets
 import uuid
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from django.core.cache import cache
-from django.db import IntegrityError, connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from webapp.dbbackend import prepared
-from webapp.labelling import ordering
 from webapp.labelling.models import Assignment, GoldAnswer, QueueItem, Vote
+from webapp.labelling.repeats import repeat_answer_store
 from webapp.pairs.models import Pair
 from webapp.projects.models import Project
-
-# How often, at most, a labelling request sweeps its project's expired leases (seconds). A
-# sweep also runs whenever an annotator finds nothing to do.
-RECLAIM_EVERY_S = 30
-RECLAIM_BATCH = 1000
 
 SIDES = ("left", "right", "tie", "both_bad")
 
@@ -59,140 +48,6 @@ def strength_checked(*, project: Project, choice: str, strength: int | None) -> 
     if not 0 <= strength < levels:
         raise LabellingError(f"strength must be 0..{levels - 1}")
     return strength
-
-
-def _next_sql(order_by: str) -> str:
-    # One statement: pick, lock, count the lease, insert the assignment. SKIP LOCKED passes over
-    # a pair another request is leasing this instant instead of queueing behind it; the lock
-    # makes PostgreSQL re-check "taken < wanted" on the newest row version, so concurrent
-    # requests never lease a pair beyond the votes it wants.
-    return f"""
-        WITH pick AS (
-            SELECT q.pair_id FROM labelling_queueitem q
-            WHERE q.project_id = %(project)s AND q.taken < q.wanted
-              AND NOT EXISTS (SELECT 1 FROM labelling_assignment a
-                              WHERE a.pair_id = q.pair_id AND a.annotator_id = %(user)s)
-              AND NOT EXISTS (SELECT 1 FROM labelling_vote v
-                              WHERE v.pair_id = q.pair_id AND v.annotator_id = %(user)s)
-            ORDER BY {order_by}
-            LIMIT 1
-            FOR UPDATE OF q SKIP LOCKED
-        ), counted AS (
-            UPDATE labelling_queueitem q SET leases = q.leases + 1
-            FROM pick WHERE q.pair_id = pick.pair_id
-            RETURNING q.pair_id
-        )
-        INSERT INTO labelling_assignment (project_id, pair_id, annotator_id, token, round, state,
-            shown_order, served_at, expires_at)
-        SELECT %(project)s, pair_id, %(user)s, %(token)s, 0, 'leased', %(order)s, %(now)s,
-            %(expires)s
-        FROM counted
-        RETURNING id
-    """
-
-
-def assignment_next(*, project: Project, annotator: Any, now: datetime | None = None) -> int | None:
-    """Lease the next open pair to the annotator; the new assignment's id, or None if no pair
-    is open for them. The side each response is shown on is drawn here, per annotator and
-    pair, and kept on the assignment (and later the vote)."""
-    now = now or timezone.now()
-    # Self-consistency: a pair the annotator voted on a while ago, served again with A and B
-    # swapped, when one is due (webapp/checks/repeats.py; off unless the project turns it on).
-    from webapp.checks.repeats import repeat_next
-
-    repeat_id = repeat_next(project=project, annotator=annotator, now=now)
-    if repeat_id is not None:
-        return repeat_id
-    sql = _next_sql(ordering.get(project.queue_order).order_by)
-    for attempt in range(3):
-        params = {
-            "project": project.pk,
-            "user": annotator.pk,
-            "token": uuid.uuid4(),
-            "order": secrets.choice((Vote.Order.AB, Vote.Order.BA)).value,
-            "now": now,
-            "expires": now + timedelta(minutes=project.lease_minutes),
-        }
-        try:
-            # A lease lost in a database crash costs nothing: the page asks again.
-            row = _one_statement(sql, params, durable=False)
-        except IntegrityError:
-            # The same annotator leased this very pair in a parallel request; pick again.
-            continue
-        if row is not None:
-            return int(row[0])
-        if attempt == 0 and leases_reclaim(project=project, now=now):
-            continue  # expired leases were holding the last open pairs
-        return None
-    return None
-
-
-def _one_statement(
-    sql: str, params: dict[str, Any], *, durable: bool = True
-) -> tuple[Any, ...] | None:
-    """Run one statement (prepared: see webapp/dbbackend/prepared.py) and return its first row.
-    PostgreSQL makes a single statement atomic by itself; inside a transaction it runs under a
-    savepoint, so that a failure (a unique violation, say) leaves the surrounding transaction
-    usable.
-
-    ``durable=False`` commits without waiting for the disk (asynchronous commit), for writes
-    that are cheap to lose in a database crash: a lease, never a vote. Only a statement that
-    is its own transaction gets it, so it can never loosen someone else's commit.
-    """
-    if connection.in_atomic_block or durable:
-        savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
-        with savepoint, prepared.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchone()
-    with transaction.atomic(), prepared.cursor() as cursor:
-        cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        cursor.execute(sql, params)
-        return cursor.fetchone()
-
-
-def leases_reclaim(*, project: Project, now: datetime | None = None) -> int:
-    """Expire the project's leases that ran out, giving their pairs back to the queue.
-
-    Runs in one project at a time (an advisory lock; a second caller returns 0 at once) and
-    takes only the assignments nobody is voting on at this moment.
-    """
-    now = now or timezone.now()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [0x1ABE1, project.pk])
-        row = cursor.fetchone()
-        if row is None or not row[0]:
-            return 0
-        cursor.execute(
-            """
-            WITH gone AS (
-                UPDATE labelling_assignment a SET state = 'expired', finished_at = %(now)s
-                WHERE a.id IN (
-                    SELECT id FROM labelling_assignment
-                    WHERE project_id = %(project)s AND state = 'leased' AND expires_at < %(now)s
-                    ORDER BY expires_at LIMIT %(batch)s
-                    FOR UPDATE SKIP LOCKED)
-                RETURNING a.pair_id, a.repeat_of_id
-            ), released AS (
-                -- a self-consistency repeat never held a lease on the queue row
-                UPDATE labelling_queueitem q SET leases = q.leases - c.n
-                FROM (SELECT pair_id, count(*) AS n FROM gone WHERE repeat_of_id IS NULL
-                      GROUP BY pair_id) c
-                WHERE q.pair_id = c.pair_id
-                RETURNING c.n
-            )
-            SELECT coalesce(sum(n), 0) FROM released
-            """,
-            {"project": project.pk, "now": now, "batch": RECLAIM_BATCH},
-        )
-        row = cursor.fetchone()
-    return int(row[0]) if row else 0
-
-
-def leases_reclaim_if_due(*, project: Project) -> int:
-    """``leases_reclaim`` at most every RECLAIM_EVERY_S seconds per web process."""
-    if cache.add(f"labelling:reclaim:{project.pk}", 1, timeout=RECLAIM_EVERY_S):
-        return leases_reclaim(project=project)
-    return 0
 
 
 VoteStatus = Literal["stored", "duplicate", "stale", "not_needed"]
@@ -238,7 +93,7 @@ def vote_submit(
     sided = side in ("left", "right")
     strength = strength_checked(project=project, choice="a" if sided else side, strength=strength)
     rationale = rationale.strip()[:5000]
-    row = _one_statement(
+    row = prepared.one_row(
         _VOTE_SQL,
         {
             "token": token,
@@ -326,8 +181,6 @@ def _vote_otherwise(
         if assignment.repeat_of_id is not None:
             # A self-consistency repeat: its answer is kept apart from the votes, so it never
             # counts toward the pair's wanted votes nor enters aggregation.
-            from webapp.checks.repeats import repeat_answer_store
-
             repeat_answer_store(
                 assignment=assignment,
                 choice=choice_for_side(side=side, shown_order=assignment.shown_order),
@@ -451,69 +304,3 @@ def gold_set(*, pair: Pair, choice: str, note: str = "", created_by: Any = None)
 def gold_remove(*, project: Project, pair_id: int) -> int:
     deleted, _ = GoldAnswer.objects.filter(project=project, pair_id=pair_id).delete()
     return deleted
-
-
-def votes_wanted_raise(*, project: Project, pair_ids: list[int], extra: int) -> int:
-    """Ask for ``extra`` more votes on each of the pairs: each then wants ``extra`` votes more
-    than it wanted or has, whichever is more. One UPDATE of the pairs (their trigger moves
-    the queue rows' ``wanted``); returns how many pairs it raised."""
-    if extra < 1:
-        raise LabellingError("ask for at least one more vote")
-    if not pair_ids:
-        return 0
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE pairs_pair p
-            SET votes_wanted = least(32767, greatest(q.wanted, q.votes) + %(extra)s)
-            FROM labelling_queueitem q
-            WHERE q.pair_id = p.id AND p.project_id = %(project)s AND p.id = ANY(%(ids)s)
-            """,
-            {"project": project.pk, "ids": list(pair_ids), "extra": extra},
-        )
-        return cursor.rowcount
-
-
-def votes_wanted_lower(*, project: Project, pair_ids: list[int], fewer: int) -> int:
-    """Take back ``fewer`` votes asked for on each of the pairs (the undo of a request for more
-    votes): each then wants that many votes less, but never fewer than it has or has leased out,
-    so no vote already given or being given is refused. Returns how many pairs it lowered."""
-    if fewer < 1 or not pair_ids:
-        return 0
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE pairs_pair p
-            SET votes_wanted = greatest(q.taken, q.wanted - %(fewer)s)
-            FROM labelling_queueitem q
-            WHERE q.pair_id = p.id AND p.project_id = %(project)s AND p.id = ANY(%(ids)s)
-                AND q.wanted > q.taken
-            """,
-            {"project": project.pk, "ids": list(pair_ids), "fewer": fewer},
-        )
-        return cursor.rowcount
-
-
-def queue_priority_set(*, project: Project, priorities: dict[int, float]) -> int:
-    """Set the queue priority (used by the ``most_ambiguous`` order) of the given pairs and
-    clear it on every other pair of the project, in two set-based statements."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE labelling_queueitem SET priority = 0 WHERE project_id = %s AND priority <> 0",
-            [project.pk],
-        )
-        if not priorities:
-            return 0
-        cursor.execute(
-            """
-            UPDATE labelling_queueitem q SET priority = v.priority
-            FROM unnest(%(ids)s::bigint[], %(values)s::float8[]) AS v(pair_id, priority)
-            WHERE q.pair_id = v.pair_id AND q.project_id = %(project)s
-            """,
-            {
-                "project": project.pk,
-                "ids": list(priorities),
-                "values": [float(v) for v in priorities.values()],
-            },
-        )
-        return cursor.rowcount

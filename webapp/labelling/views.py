@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from webapp.jobs.services import job_create
-from webapp.labelling import selectors, services
+from webapp.labelling import leases, queue, selectors, services
 from webapp.labelling.models import Assignment, Vote
 from webapp.pairs.models import Response
 from webapp.pairs.selectors import pair_for_project
@@ -92,10 +92,10 @@ def annotator_home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def label_page(request: HttpRequest, project_id: int) -> HttpResponse:
     project, role = project_for_user(user=request.user, project_id=project_id)
-    services.leases_reclaim_if_due(project=project)
+    leases.leases_reclaim_if_due(project=project)
     held = selectors.assignments_live(project=project, annotator=request.user, limit=HELD)
     for _ in range(HELD - len(held)):
-        new_id = services.assignment_next(project=project, annotator=request.user)
+        new_id = queue.assignment_next(project=project, annotator=request.user)
         if new_id is None:
             break
         held.append(selectors.assignment_to_show(assignment_id=new_id))
@@ -118,8 +118,8 @@ def label_page(request: HttpRequest, project_id: int) -> HttpResponse:
 def label_next(request: HttpRequest, project_id: int) -> HttpResponse:
     """Lease one more pair: the page's prefetch when its buffer ran dry, and the API's "next"."""
     project, _ = project_for_user(user=request.user, project_id=project_id)
-    services.leases_reclaim_if_due(project=project)
-    new_id = services.assignment_next(project=project, annotator=request.user)
+    leases.leases_reclaim_if_due(project=project)
+    new_id = queue.assignment_next(project=project, annotator=request.user)
     return _fragment(request, project, new_id)
 
 
@@ -166,10 +166,10 @@ def label_skip(request: HttpRequest, project_id: int) -> HttpResponse:
 
 def _after(request: HttpRequest, project: Any) -> HttpResponse:
     """After a vote or skip: the next pair, when the page asks for one."""
-    services.leases_reclaim_if_due(project=project)
+    leases.leases_reclaim_if_due(project=project)
     if request.POST.get("prefetch") != "1":
         return HttpResponse(b"")
-    new_id = services.assignment_next(project=project, annotator=request.user)
+    new_id = queue.assignment_next(project=project, annotator=request.user)
     return _fragment(request, project, new_id)
 
 

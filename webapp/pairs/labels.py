@@ -14,14 +14,21 @@ Order of authority:
 ``effective_label_sql`` writes that rule as SQL over a pair row, so Python callers
 (``effective_labels``, ``effective_label``) and set-based ones (exports, the review queue's
 bulk actions) apply literally the same rule.
+
+The rule reads the tables of two later stages (labelling's votes and human labels, review's
+decisions in force): that is the pipeline's loop, review decisions and new votes changing the
+labels the next scoring run reads. Those tables are found through Django's app registry, by
+model name, so nothing here imports a later stage (see webapp/stages.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.db import connection
 
+from webapp.pairs.models import Pair
 from webapp.projects.models import Project
 
 
@@ -53,19 +60,23 @@ class LabelSql:
 REVIEW_LABELS = "('keep', 'flip', 'tie')"
 
 
+def _table(app_label: str, model: str) -> str:
+    return str(apps.get_model(app_label, model)._meta.db_table)
+
+
 def effective_label_sql(*, pair: str = "p", votes_where: str = "TRUE") -> LabelSql:
     """The rule as SQL. ``votes_where`` narrows the vote aggregate (over ``labelling_vote v``),
     so a caller can keep it to the pairs it reads; the join to ``pair`` does the rest."""
     joins = f"""
-        LEFT JOIN review_pairreview rv ON rv.pair_id = {pair}.id
+        LEFT JOIN {_table("review", "PairReview")} rv ON rv.pair_id = {pair}.id
         LEFT JOIN (
             SELECT v.pair_id, count(*) FILTER (WHERE v.choice = 'a') AS a,
                 count(*) FILTER (WHERE v.choice = 'b') AS b
-            FROM labelling_vote v
+            FROM {_table("labelling", "Vote")} v
             WHERE v.choice IN ('a', 'b') AND {votes_where}
             GROUP BY v.pair_id
         ) va ON va.pair_id = {pair}.id
-        LEFT JOIN labelling_humanlabel hl ON hl.pair_id = {pair}.id
+        LEFT JOIN {_table("labelling", "HumanLabel")} hl ON hl.pair_id = {pair}.id
     """
     voted = "coalesce(va.a, 0) + coalesce(va.b, 0) > 0"
     review_label = f"""WHEN rv.outcome IN {REVIEW_LABELS} THEN rv.label
@@ -101,7 +112,7 @@ def _select(where: str, *, with_review: bool = True) -> str:
     parts = effective_label_sql(
         pair="p",
         votes_where=(
-            "EXISTS (SELECT 1 FROM pairs_pair vp WHERE vp.id = v.pair_id "
+            f"EXISTS (SELECT 1 FROM {Pair._meta.db_table} vp WHERE vp.id = v.pair_id "
             "AND vp.project_id = %(project)s)"
             if where == "project"
             else "v.pair_id = %(pair)s"
@@ -116,7 +127,7 @@ def _select(where: str, *, with_review: bool = True) -> str:
     agreement = parts.agreement if with_review else parts.agreement.replace("rv.outcome", "NULL")
     return f"""
         SELECT p.id, {label}, {source}, {agreement}
-        FROM pairs_pair p {parts.joins}
+        FROM {Pair._meta.db_table} p {parts.joins}
         WHERE {condition}
     """
 

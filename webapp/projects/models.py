@@ -32,6 +32,13 @@ class Project(models.Model):
     lease_minutes = models.PositiveSmallIntegerField(
         default=10, help_text="How long a served pair stays reserved for its annotator."
     )
+    # Self-consistency (webapp/labelling/repeats.py): the share of an annotator's votes whose
+    # pair is served to them again, A and B swapped. 0 turns repeats off (the default: each
+    # repeat costs an annotator's time).
+    repeat_share = models.FloatField(default=0.0)
+    # A repeat comes only after the annotator cast this many other votes since the first one,
+    # so that they answer the pair afresh rather than from memory.
+    repeat_gap = models.PositiveIntegerField(default=20)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

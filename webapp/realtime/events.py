@@ -1,8 +1,8 @@
-"""Typed payloads sent over Channels, and the one function that sends them.
+"""Typed payloads sent over Channels, their groups, and the one function that sends them.
 
-A job's page joins the group ``job.<id>``; workers and commands publish progress there.
-Delivery is best effort: the Job row in PostgreSQL is the truth, and the page reloads it
-when its socket reconnects.
+A page joins the group of what it shows (``job.<id>``, ``training.<run id>``); workers and
+commands publish there. Delivery is best effort: the rows in PostgreSQL are the truth (a job's
+progress, a training run's curves), and a page starts from them when its socket (re)connects.
 """
 
 from __future__ import annotations
@@ -21,6 +21,10 @@ def job_group(job_id: int) -> str:
     return f"job.{job_id}"
 
 
+def training_group(run_id: int) -> str:
+    return f"training.{run_id}"
+
+
 @dataclass(frozen=True, slots=True)
 class JobProgress:
     job_id: int
@@ -35,7 +39,23 @@ class JobProgress:
     type: str = "job.progress"
 
 
-def publish(group: str, event: JobProgress) -> None:
+@dataclass(frozen=True, slots=True)
+class TrainingEpoch:
+    """One point of a training run's curves, per epoch."""
+
+    run_id: int
+    epoch: int  # 0-based
+    train_loss: float
+    train_accuracy: float
+    heldout_loss: float
+    heldout_accuracy: float
+
+    type: str = "training.epoch"
+
+
+def publish(group: str, event: JobProgress | TrainingEpoch) -> None:
+    """Send ``event`` to everyone in ``group``. Never raises: a missed live update must not
+    fail the job that sent it."""
     layer = get_channel_layer()
     if layer is None:
         return
@@ -45,5 +65,5 @@ def publish(group: str, event: JobProgress) -> None:
 
         ensure_broker()
         async_to_sync(layer.group_send)(group, payload)
-    except Exception:  # the row is the truth; a missed live update must never fail a job
+    except Exception:
         log.warning("could not publish %s to %s", event.type, group, exc_info=True)

@@ -8,6 +8,10 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from webapp.labelling.models import Vote
+
+VOTES = Vote._meta.db_table
+
 STATES = {
     "": "Any review state",
     "undecided": "Not decided yet",
@@ -136,7 +140,7 @@ class QueueFilter:
             params["f_mu_max"] = self.mu_max
         if self.annotator is not None:
             clauses.append(
-                "EXISTS (SELECT 1 FROM labelling_vote av WHERE av.pair_id = i.pair_id "
+                f"EXISTS (SELECT 1 FROM {VOTES} av WHERE av.pair_id = i.pair_id "
                 "AND av.annotator_id = %(f_annotator)s)"
             )
             params["f_annotator"] = self.annotator
@@ -150,10 +154,10 @@ class QueueFilter:
             params["f_state"] = list(state_outcomes(self.state))
         if self.votes_disagree:
             clauses.append(
-                """i.label_scored IN ('a', 'b') AND (
+                f"""i.label_scored IN ('a', 'b') AND (
                     SELECT count(*) FILTER (WHERE dv.choice IN ('a', 'b')
                                               AND dv.choice <> i.label_scored)
                          > count(*) FILTER (WHERE dv.choice = i.label_scored)
-                    FROM labelling_vote dv WHERE dv.pair_id = i.pair_id)"""
+                    FROM {VOTES} dv WHERE dv.pair_id = i.pair_id)"""
             )
         return (" AND ".join(clauses) or "TRUE"), params

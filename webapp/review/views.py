@@ -2,7 +2,7 @@
 preview and a confirmation, a pair's history, the dashboards and the review settings.
 
 Reviewers and admins only (annotators label blind and never see these); the review settings
-are the admins'. Decisions go through webapp.review.services, reads through selectors.
+are the admins'. Decisions go through webapp.review.decisions, reads through selectors.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from webapp.projects.models import Membership, Project
 from webapp.projects.selectors import project_for_user
-from webapp.review import dashboards, selectors, services
+from webapp.review import ambiguity, dashboards, decisions, pair_page, selectors
+from webapp.review import queue as review_queue
 from webapp.review.filters import STATES, FilterError, QueueFilter
 from webapp.review.models import ReviewDecision
 
@@ -59,7 +60,7 @@ def queue(request: HttpRequest, project_id: int) -> HttpResponse:
     project, role = _reviewer_project(request, project_id)
     settings = selectors.review_settings_get(project=project)
     if settings.queue_built_at is None:
-        services.review_queue_rebuild(project=project)  # first visit: build it once
+        review_queue.review_queue_rebuild(project=project)  # first visit: build it once
         settings = selectors.review_settings_get(project=project)
     queue_filter, error = _filter(request, request.GET)
     try:
@@ -86,7 +87,7 @@ def queue(request: HttpRequest, project_id: int) -> HttpResponse:
 @require_POST
 def queue_rebuild(request: HttpRequest, project_id: int) -> HttpResponse:
     project, _ = _reviewer_project(request, project_id)
-    n = services.review_queue_rebuild(project=project)
+    n = review_queue.review_queue_rebuild(project=project)
     messages.info(request, f"The review queue was rebuilt from the flags: {n} flagged pairs.")
     return redirect("review:queue", project.pk)
 
@@ -102,18 +103,18 @@ def pair(request: HttpRequest, project_id: int, pair_id: int) -> HttpResponse:
         action = request.POST.get("action", "")
         try:
             if action == "undo":
-                services.review_undo(
+                decisions.review_undo(
                     project=project, pair_id=pair_id, reviewer=request.user,
                     reason=request.POST.get("reason", ""),
                 )  # fmt: skip
             else:
-                services.review_decide(
+                decisions.review_decide(
                     project=project, pair_id=pair_id, action=action, reviewer=request.user,
                     reason=request.POST.get("reason", ""),
                     votes=_int(request.POST.get("votes"), 0),
                     flag_id=_int(request.POST.get("flag"), None),
                 )  # fmt: skip
-        except services.ReviewError as exc:
+        except decisions.ReviewError as exc:
             messages.error(request, f"Pair {pair_id}: {exc}")
             return redirect(_pair_url(project.pk, pair_id, query))
         messages.info(request, f"Pair {pair_id}: {action.replace('_', ' ')} recorded.")
@@ -126,7 +127,7 @@ def pair(request: HttpRequest, project_id: int, pair_id: int) -> HttpResponse:
             messages.info(request, "That was the last pair of this filter.")
             return redirect(reverse("review:queue", args=[project.pk]) + f"?{query}")
         return redirect(_pair_url(project.pk, following, query))
-    view = selectors.pair_review(project=project, pair_id=pair_id)
+    view = pair_page.pair_review(project=project, pair_id=pair_id)
     if view is None:
         raise Http404("No such pair")
     following = selectors.queue_next(
@@ -138,7 +139,7 @@ def pair(request: HttpRequest, project_id: int, pair_id: int) -> HttpResponse:
         "view": view,
         "filter_query": query,
         "next_pair": following,
-        "margins": json.dumps(selectors.margins_figure(view.score)) if view.score else None,
+        "margins": json.dumps(pair_page.margins_figure(view.score)) if view.score else None,
         "filter_items": queue_filter.as_dict(),
     }
     return render(request, "review/pair.html", context)
@@ -160,7 +161,7 @@ def _pair_url(project_id: int, pair_id: int, query: str) -> str:
 @require_GET
 def history(request: HttpRequest, project_id: int, pair_id: int) -> HttpResponse:
     project, role = _reviewer_project(request, project_id)
-    events = selectors.pair_history(project=project, pair_id=pair_id)
+    events = pair_page.pair_history(project=project, pair_id=pair_id)
     if events is None:
         raise Http404("No such pair")
     context = {"project": project, "role": role, "pair_id": pair_id, "events": events}
@@ -182,11 +183,11 @@ def bulk(request: HttpRequest, project_id: int) -> HttpResponse:
         return redirect(reverse("review:queue", args=[project.pk]) + f"?{urlencode(data)}")
     if request.method == "POST" and data.get("confirm"):
         try:
-            done = services.review_bulk_apply(
+            done = decisions.review_bulk_apply(
                 project=project, queue_filter=queue_filter, action=action,
                 reviewer=request.user, reason=reason, votes=votes,
             )  # fmt: skip
-        except services.ReviewError as exc:
+        except decisions.ReviewError as exc:
             messages.error(request, str(exc))
         else:
             messages.info(
@@ -195,7 +196,7 @@ def bulk(request: HttpRequest, project_id: int) -> HttpResponse:
         return redirect(
             reverse("review:queue", args=[project.pk]) + f"?{urlencode(queue_filter.as_dict())}"
         )
-    count = services.review_bulk_preview(project=project, queue_filter=queue_filter, action=action)
+    count = decisions.review_bulk_preview(project=project, queue_filter=queue_filter, action=action)
     context = {
         "project": project,
         "role": role,
@@ -219,7 +220,7 @@ def dashboard(request: HttpRequest, project_id: int) -> HttpResponse:
         "project": project,
         "role": role,
         "charts": dashboards.CHARTS,
-        "ambiguity": selectors.ambiguity_outcomes(project=project),
+        "ambiguity": ambiguity.ambiguity_outcomes(project=project),
         "settings": selectors.review_settings_get(project=project),
     }
     return render(request, "review/dashboard.html", context)
@@ -244,13 +245,13 @@ def review_settings(request: HttpRequest, project_id: int) -> HttpResponse:
     settings = selectors.review_settings_get(project=project)
     if request.method == "POST":
         try:
-            services.review_settings_update(
+            ambiguity.review_settings_update(
                 project=project,
                 ambiguity_votes=bool(request.POST.get("ambiguity_votes")),
                 ambiguity_pairs=_int(request.POST.get("ambiguity_pairs"), 0),
                 ambiguity_extra_votes=_int(request.POST.get("ambiguity_extra_votes"), 0),
             )
-        except services.ReviewError as exc:
+        except decisions.ReviewError as exc:
             messages.error(request, str(exc))
         else:
             messages.info(request, "Review settings saved.")
@@ -259,6 +260,6 @@ def review_settings(request: HttpRequest, project_id: int) -> HttpResponse:
         "project": project,
         "role": role,
         "settings": settings,
-        "ambiguity": selectors.ambiguity_outcomes(project=project),
+        "ambiguity": ambiguity.ambiguity_outcomes(project=project),
     }
     return render(request, "review/settings.html", context)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
-from webapp.jobs.models import Job
+from webapp.jobs.models import Job, JobRun
 from webapp.pairs.models import Pair
 from webapp.projects.models import Project
 
 
-class ScoringRun(models.Model):
+class ScoringRun(JobRun):
     class Mode(models.TextChoices):
         OOF = "oof", "Out-of-fold (no pair scored by a model that saw it)"
         INSAMPLE = "insample", "In-sample (as in the paper)"
@@ -22,23 +21,15 @@ class ScoringRun(models.Model):
         Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="scoring_run"
     )
     mode = models.CharField(max_length=20, choices=Mode.choices, default=Mode.OOF)
-    # Everything needed to repeat the run: encoder, ensemble and flag settings.
-    config = models.JSONField(default=dict)
+    # config: everything needed to repeat the run (encoder, ensemble and flag settings)
     seeds = models.JSONField(default=list, blank=True)
     versions = models.JSONField(default=dict, blank=True)
     member_names = models.JSONField(default=list, blank=True)
     n_pairs = models.PositiveIntegerField(default=0)
     summary = models.JSONField(default=dict, blank=True)
-    # Set in the same transaction that writes the scores: a run is never shown half-written.
-    complete = models.BooleanField(default=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(JobRun.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"scoring run {self.pk} of {self.project}"

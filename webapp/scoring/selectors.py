@@ -3,16 +3,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
 from django.db.models import QuerySet
 
 from webapp.pairs.labels import effective_labels
+from webapp.pairs.selectors import pair_texts
 from webapp.projects.models import Project
 from webapp.scoring.models import PairScore, ScoringRun
 
 
 def latest_complete_run(*, project: Project) -> ScoringRun | None:
+    """The project's newest complete scoring run: the one pages, checks, review and exports
+    read unless told another."""
     return ScoringRun.objects.filter(project=project, complete=True).order_by("-id").first()
+
+
+def latest_complete_run_id(*, project: Project) -> int | None:
+    return (
+        ScoringRun.objects.filter(project=project, complete=True)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
 
 
 def run_extremes(*, run: ScoringRun, limit: int = 15) -> dict[str, list[PairScore]]:
@@ -90,34 +101,23 @@ class LabelledPairs:
 def labelled_pairs(*, project: Project) -> LabelledPairs:
     """Every pair with an a/b effective label, oriented so that `chosen` is the labelled one."""
     labels = effective_labels(project=project)
+    texts = pair_texts(project=project)
     out = LabelledPairs([], [], [], [], [], [], [], [], [], [])
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT p.id, pr.text, pr.conversation, ra.text, rb.text, p.metadata,
-                   pr.content_hash, ra.content_hash, rb.content_hash
-            FROM pairs_pair p
-            JOIN pairs_prompt pr ON pr.id = p.prompt_id
-            JOIN pairs_response ra ON ra.id = p.response_a_id
-            JOIN pairs_response rb ON rb.id = p.response_b_id
-            WHERE p.project_id = %s ORDER BY p.id
-            """,
-            [project.pk],
-        )
-        for pair_id, text, conversation, a, b, metadata, ph, ah, bh in cursor.fetchall():
-            eff = labels.get(pair_id)
-            if eff is None or eff.label not in ("a", "b"):
-                continue
-            chosen, rejected = (a, b) if eff.label == "a" else (b, a)
-            out.ids.append(pair_id)
-            out.prompts.append(conversation if conversation is not None else text)
-            out.chosen.append(chosen)
-            out.rejected.append(rejected)
-            out.labels.append(eff.label)
-            out.sources.append(eff.source)
-            out.agreement.append(eff.agreement if eff.agreement is not None else float("nan"))
-            out.metadata.append(metadata if isinstance(metadata, dict) else {})
-            # the same prompt and the same two responses, whatever their order
-            out.group_keys.append(bytes(ph) + min(bytes(ah), bytes(bh)) + max(bytes(ah), bytes(bh)))
-            out.chosen_keys.append(bytes(ah) if eff.label == "a" else bytes(bh))
+    for i, pair_id in enumerate(texts.ids):
+        eff = labels.get(pair_id)
+        if eff is None or eff.label not in ("a", "b"):
+            continue
+        a, b = texts.a_text[i], texts.b_text[i]
+        ah, bh = texts.a_hash[i], texts.b_hash[i]
+        out.ids.append(pair_id)
+        out.prompts.append(texts.prompts[i])
+        out.chosen.append(a if eff.label == "a" else b)
+        out.rejected.append(b if eff.label == "a" else a)
+        out.labels.append(eff.label)
+        out.sources.append(eff.source)
+        out.agreement.append(eff.agreement if eff.agreement is not None else float("nan"))
+        out.metadata.append(texts.metadata[i])
+        # the same prompt and the same two responses, whatever their order
+        out.group_keys.append(texts.prompt_hash[i] + min(ah, bh) + max(ah, bh))
+        out.chosen_keys.append(ah if eff.label == "a" else bh)
     return out

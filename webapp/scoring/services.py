@@ -8,7 +8,6 @@ marks the run complete, so a killed worker never leaves a run that looks finishe
 from __future__ import annotations
 
 import dataclasses
-import importlib.metadata
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -20,12 +19,14 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-import webapp
 from webapp.flags.models import Flag
-from webapp.jobs.services import JobCancelled, job_create
+from webapp.jobs.runs import run_create, versions
+from webapp.jobs.services import JobCancelled
 from webapp.projects.models import Project
 from webapp.scoring.models import ScoringRun
 from webapp.scoring.selectors import LabelledPairs, labelled_pairs
+
+FLAGS = Flag._meta.db_table
 
 log = logging.getLogger("preflab.scoring")
 Progress = Callable[..., None]
@@ -51,28 +52,16 @@ def scoring_run_create(
     *, project: Project, options: ScoringOptions, created_by: Any = None
 ) -> ScoringRun:
     """A queued run and its job; the job is sent to the `gpu` queue in fine-tune mode."""
-    queue = "gpu" if options.mode == ScoringRun.Mode.FINETUNE else "default"
-    with transaction.atomic():
-        job = job_create(
-            kind="score",
-            project=project,
-            params=asdict(options),
-            created_by=created_by,
-            queue=queue,
-        )
-        return ScoringRun.objects.create(
-            project=project,
-            job=job,
-            mode=options.mode,
-            config={"options": asdict(options)},
-            created_by=created_by,
-        )
-
-
-def _versions() -> dict[str, str]:
-    names = ("torch", "transformers", "numpy", "scikit-learn")
-    found = {name: importlib.metadata.version(name) for name in names}
-    return {"preflab": webapp.__version__, **found}
+    return run_create(
+        ScoringRun,
+        job_kind="score",
+        project=project,
+        params=asdict(options),
+        config={"options": asdict(options)},
+        created_by=created_by,
+        queue="gpu" if options.mode == ScoringRun.Mode.FINETUNE else "default",
+        mode=options.mode,
+    )
 
 
 def scoring_run_execute(
@@ -120,10 +109,6 @@ def scoring_run_execute(
     }
     progress(1, 1, "storing scores")
     _store(run, pairs, combined, flags, deciles, summary, config, result.seeds)
-    from webapp.review.services import review_after_scoring_run
-
-    # the review queue and the ambiguity-driven votes follow the new run's flags and scores
-    review_after_scoring_run(run_id=run.pk)
     return run
 
 
@@ -240,7 +225,7 @@ def _store(
             return  # a retried task found the work done
         raw = cursor.cursor
         raw.execute("DELETE FROM scoring_pairscore WHERE run_id = %s", [run.pk])
-        raw.execute("DELETE FROM flags_flag WHERE scoring_run_id = %s", [run.pk])
+        raw.execute(f"DELETE FROM {FLAGS} WHERE scoring_run_id = %s", [run.pk])
         copy_sql = (
             "COPY scoring_pairscore (run_id, pair_id, label_scored, label_source, mu, sigma, "
             "p_label, margins, decile) FROM STDIN"
@@ -261,7 +246,7 @@ def _store(
                     )
                 )
         copy_sql = (
-            "COPY flags_flag (project_id, pair_id, kind, severity, source, scoring_run_id, "
+            f"COPY {FLAGS} (project_id, pair_id, kind, severity, source, scoring_run_id, "
             "details, created_at) FROM STDIN"
         )
         with raw.copy(copy_sql) as copy:
@@ -282,7 +267,7 @@ def _store(
         run.summary = summary
         run.config = config
         run.seeds = [int(s) for s in seeds]
-        run.versions = _versions()
+        run.versions = versions("torch", "transformers", "numpy", "scikit-learn")
         run.member_names = list(result.member_names)
         run.n_pairs = len(pairs.ids)
         run.complete = True

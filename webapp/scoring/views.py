@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from webapp.flags.models import Flag
 from webapp.projects.models import Membership
 from webapp.projects.selectors import project_for_user
+from webapp.registry.selectors import registered_model_for_project
 from webapp.scoring.models import ScoringRun
 from webapp.scoring.selectors import run_charts, run_extremes
 from webapp.scoring.services import ScoringOptions, scoring_run_create
@@ -30,9 +31,7 @@ def run_start(request: HttpRequest, project_id: int) -> HttpResponse:
         messages.error(request, "Models and folds must be whole numbers.")
         return redirect("projects:detail", project_id=project.pk)
     if request.POST.get("registered_model"):
-        # a model from the training registry votes, or encodes, in this run
-        from webapp.training.selectors import registered_model_for_project
-
+        # a model from the registry votes, or encodes, in this run
         try:
             model = registered_model_for_project(
                 project=project, model_id=int(request.POST["registered_model"])

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from webapp.training.models import RegisteredModel, TrainingRun
+from webapp.training.models import TrainingRun
 
 
 @admin.register(TrainingRun)
@@ -8,9 +8,3 @@ class TrainingRunAdmin(admin.ModelAdmin):
     list_display = ("id", "project", "kind", "name", "complete", "created_at")
     list_filter = ("kind", "complete")
     raw_id_fields = ("project", "job", "scoring_run", "created_by")
-
-
-@admin.register(RegisteredModel)
-class RegisteredModelAdmin(admin.ModelAdmin):
-    list_display = ("id", "project", "version", "kind", "path", "created_at")
-    raw_id_fields = ("project", "run")

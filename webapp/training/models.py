@@ -1,13 +1,14 @@
-"""Training runs, the fixed held-out split they are all judged on, and the model registry."""
+"""Training runs and the fixed held-out split they are all judged on. The models they save
+are registered in webapp/registry."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 
-from webapp.jobs.models import Job
+from webapp.jobs.models import Job, JobRun
 from webapp.pairs.models import Pair
 from webapp.projects.models import Project
+from webapp.registry.models import ModelKind
 
 
 class HeldOutPair(models.Model):
@@ -26,10 +27,8 @@ class HeldOutPair(models.Model):
         return f"held-out pair {self.pair_id}"
 
 
-class TrainingRun(models.Model):
-    class Kind(models.TextChoices):
-        HEAD = "head", "Reward head on the frozen encoder (CPU)"
-        FINETUNE = "finetune", "Full fine-tune (GPU worker)"
+class TrainingRun(JobRun):
+    Kind = ModelKind
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="training_runs")
     job = models.OneToOneField(
@@ -41,8 +40,7 @@ class TrainingRun(models.Model):
         "scoring.ScoringRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     name = models.CharField(max_length=200, blank=True, help_text="The recipe, in short")
-    # The options as asked for, then the full recipe and training configs as run.
-    config = models.JSONField(default=dict)
+    # config: the options as asked for, then the full recipe and training configs as run
     # Training pairs kept, dropped, flipped, smoothed; held-out size.
     counts = models.JSONField(default=dict, blank=True)
     # Per epoch: train_loss, train_accuracy, heldout_loss, heldout_accuracy. Written as the
@@ -51,38 +49,10 @@ class TrainingRun(models.Model):
     # Held-out accuracy (overall, per strength decile, gold), loss, ECE, reliability diagram.
     metrics = models.JSONField(default=dict, blank=True)
     versions = models.JSONField(default=dict, blank=True)
-    # Set in the transaction that registers the model: a run is never shown half-done.
-    complete = models.BooleanField(default=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    # complete: set in the transaction that registers the model (webapp/registry)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(JobRun.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"training run {self.pk} of {self.project}"
-
-
-class RegisteredModel(models.Model):
-    """A finished run's saved model: PREFLAB_HOME/files/models/<project>/v<version>/."""
-
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="registered_models")
-    run = models.OneToOneField(TrainingRun, on_delete=models.CASCADE, related_name="model")
-    version = models.PositiveIntegerField()
-    kind = models.CharField(max_length=20, choices=TrainingRun.Kind.choices)
-    path = models.CharField(max_length=1000)
-    # [{"name", "bytes", "sha256"}] of every file in the folder.
-    files = models.JSONField(default=list)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-version"]
-        constraints = [
-            models.UniqueConstraint(fields=["project", "version"], name="one_model_per_version")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.project} model v{self.version}"

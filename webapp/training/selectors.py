@@ -1,4 +1,4 @@
-"""Reads about training runs and registered models, and the charts of their pages."""
+"""Reads about training runs, and the charts of their pages."""
 
 from __future__ import annotations
 
@@ -7,15 +7,11 @@ from typing import Any
 from django.db.models import QuerySet
 
 from webapp.projects.models import Project
-from webapp.training.models import RegisteredModel, TrainingRun
+from webapp.training.models import TrainingRun
 
 
 def runs_for_project(*, project: Project) -> QuerySet[TrainingRun]:
     return TrainingRun.objects.filter(project=project).select_related("job", "model")
-
-
-def models_for_project(*, project: Project) -> QuerySet[RegisteredModel]:
-    return RegisteredModel.objects.filter(project=project).select_related("run")
 
 
 def run_visible_to(*, user: Any, run_id: int) -> TrainingRun | None:
@@ -24,10 +20,6 @@ def run_visible_to(*, user: Any, run_id: int) -> TrainingRun | None:
     if not user.is_superuser:
         runs = runs.filter(project__memberships__user=user)
     return runs.first()
-
-
-def registered_model_for_project(*, project: Project, model_id: int) -> RegisteredModel | None:
-    return RegisteredModel.objects.filter(project=project, pk=model_id).first()
 
 
 _LAYOUT = {"margin": {"t": 30, "l": 50, "r": 10, "b": 40}, "height": 300}

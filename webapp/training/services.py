@@ -10,11 +10,7 @@ first, so a worker killed mid-run (or mid-write) leaves no version behind.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import importlib.metadata
-import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,19 +19,20 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
-import webapp
 from webapp.flags.models import Flag
-from webapp.jobs.services import JobCancelled, job_create
+from webapp.jobs.runs import run_create, versions
+from webapp.jobs.services import JobCancelled
 from webapp.labelling.models import GoldAnswer
 from webapp.pairs.labels import effective_labels
 from webapp.projects.models import Project
+from webapp.realtime.events import TrainingEpoch, publish, training_group
+from webapp.registry.models import RegisteredModel
+from webapp.registry.services import model_registered, work_folder
 from webapp.scoring.models import PairScore, ScoringRun
-from webapp.scoring.selectors import labelled_pairs
-from webapp.training.events import TrainingEpoch, publish_epoch
-from webapp.training.models import HeldOutPair, RegisteredModel, TrainingRun
+from webapp.scoring.selectors import labelled_pairs, latest_complete_run
+from webapp.training.models import HeldOutPair, TrainingRun
 
 Progress = Callable[..., None]
 
@@ -45,6 +42,8 @@ HOLDOUT_SEED = 0
 MIN_LABELLED = 10
 # Flags that "drop flagged" leaves out unless told otherwise.
 DEFAULT_DROP_FLAGS = ["likely_mislabelled", "degenerate", "duplicate_conflict"]
+# The libraries whose versions a run records.
+LIBRARIES = ("torch", "transformers", "numpy", "scikit-learn", "safetensors")
 # Per kind: (lr, batch size) when the options leave them unset.
 DEFAULTS = {"head": (3e-3, 256), "finetune": (2e-5, 8)}
 
@@ -120,10 +119,6 @@ class TrainingOptions:
         return config
 
 
-def models_root() -> Path:
-    return Path(settings.MEDIA_ROOT) / "models"
-
-
 def holdout_ensure(*, project: Project) -> int:
     """Draw the project's held-out split if it has none (once, ever); its size.
 
@@ -167,33 +162,25 @@ def training_run_create(
         if scoring_run is None:
             raise TrainingError(f"no complete scoring run {options.scoring_run} in this project")
     else:  # the latest, also for recipes that read no mu: its deciles split the metrics
-        scoring_run = (
-            ScoringRun.objects.filter(project=project, complete=True).order_by("-id").first()
-        )
+        scoring_run = latest_complete_run(project=project)
     if recipe.needs_strength and scoring_run is None:
         raise TrainingError(f"recipe {recipe.name()!r} needs mu: score the pairs first")
     holdout_ensure(project=project)
     options = dataclasses.replace(
         options, scoring_run=scoring_run.pk if scoring_run is not None else None
     )
-    queue = "gpu" if options.kind == TrainingRun.Kind.FINETUNE else "default"
-    with transaction.atomic():
-        job = job_create(
-            kind="train",
-            project=project,
-            params=asdict(options),
-            created_by=created_by,
-            queue=queue,
-        )
-        return TrainingRun.objects.create(
-            project=project,
-            job=job,
-            kind=options.kind,
-            scoring_run=scoring_run,
-            name=recipe.name(),
-            config={"options": asdict(options)},
-            created_by=created_by,
-        )
+    return run_create(
+        TrainingRun,
+        job_kind="train",
+        project=project,
+        params=asdict(options),
+        config={"options": asdict(options)},
+        created_by=created_by,
+        queue="gpu" if options.kind == TrainingRun.Kind.FINETUNE else "default",
+        kind=options.kind,
+        scoring_run=scoring_run,
+        name=recipe.name(),
+    )
 
 
 def _strength(run: TrainingRun, ids: list[int], labels: list[str]) -> tuple[Any, Any]:
@@ -231,11 +218,6 @@ def _flagged(run: TrainingRun, ids: list[int], kinds: list[str]) -> Any:
         flags = flags.filter(scoring_run__isnull=True)
     flagged_ids = set(flags.values_list("pair_id", flat=True))
     return np.array([pid in flagged_ids for pid in ids], dtype=bool)
-
-
-def _versions() -> dict[str, str]:
-    names = ("torch", "transformers", "numpy", "scikit-learn", "safetensors")
-    return {"preflab": webapp.__version__} | {n: importlib.metadata.version(n) for n in names}
 
 
 def training_run_execute(
@@ -371,7 +353,8 @@ def _epoch_recorder(run: TrainingRun) -> Callable[[int, dict[str, float]], None]
         for key, value in point.items():
             curves.setdefault(key, []).append(float(value))
         TrainingRun.objects.filter(pk=run.pk).update(curves=curves)
-        publish_epoch(
+        publish(
+            training_group(run.pk),
             TrainingEpoch(
                 run_id=run.pk,
                 epoch=epoch,
@@ -379,26 +362,10 @@ def _epoch_recorder(run: TrainingRun) -> Callable[[int, dict[str, float]], None]
                 train_accuracy=point["train_accuracy"],
                 heldout_loss=point["heldout_loss"],
                 heldout_accuracy=point["heldout_accuracy"],
-            )
+            ),
         )
 
     return record
-
-
-def _file_entry(path: Path) -> dict[str, Any]:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return {"name": path.name, "bytes": path.stat().st_size, "sha256": digest.hexdigest()}
-
-
-def _next_version(project: Project, root: Path) -> int:
-    """One above both the registry's and the folders' highest: a folder left by a commit that
-    failed after its rename is never reused."""
-    last = RegisteredModel.objects.filter(project=project).aggregate(v=Max("version"))["v"] or 0
-    on_disk = [int(p.name[1:]) for p in root.glob("v*") if p.name[1:].isdigit()]
-    return max([last, *on_disk]) + 1
 
 
 def _register(
@@ -410,45 +377,25 @@ def _register(
     counts: dict[str, Any],
     config: dict[str, Any],
 ) -> RegisteredModel:
+    """Save the model, then register it and complete the run in one transaction."""
     from workers.rm.saved import save_model
 
-    root = models_root() / str(run.project_id)
-    root.mkdir(parents=True, exist_ok=True)
-    # what an earlier attempt of this run left when its worker was killed (one attempt of a
-    # run runs at a time: its job is claimed)
-    for stale in root.glob(f".run{run.pk}-*"):
-        shutil.rmtree(stale, ignore_errors=True)
-    work = Path(tempfile.mkdtemp(prefix=f".run{run.pk}-", dir=root))
+    work = work_folder(project_id=run.project_id, run_id=run.pk)
     try:
         save_model(folder=work, result=result, manifest=manifest)
-        files = [_file_entry(p) for p in sorted(work.iterdir()) if p.is_file()]
         with transaction.atomic():
             # one registration per project at a time: versions never clash
             project = Project.objects.select_for_update().get(pk=run.project_id)
             locked = TrainingRun.objects.select_for_update().get(pk=run.pk)
             if locked.complete:  # a retried task found the work done
                 return RegisteredModel.objects.get(run=run)
-            version = _next_version(project, root)
-            final = root / f"v{version}"
-            os.rename(work, final)
-            try:
-                model = RegisteredModel.objects.create(
-                    project=project,
-                    run=run,
-                    version=version,
-                    kind=run.kind,
-                    path=str(final),
-                    files=files,
-                )
-                now = timezone.now()
+            registered = model_registered(project=project, run_id=run.pk, kind=run.kind, work=work)
+            with registered as model:
                 run.metrics, run.counts, run.config = metrics, counts, config
                 run.curves = {k: [float(x) for x in v] for k, v in result.curves.items()}
-                run.versions = _versions()
-                run.complete, run.finished_at = True, now
+                run.versions = versions(*LIBRARIES)
+                run.complete, run.finished_at = True, timezone.now()
                 run.save()
-            except BaseException:
-                os.rename(final, work)
-                raise
         return model
     finally:
         shutil.rmtree(work, ignore_errors=True)  # gone already once renamed into place

@@ -10,11 +10,11 @@ from django.shortcuts import redirect, render
 
 from webapp.projects.models import Membership
 from webapp.projects.selectors import project_for_user
+from webapp.registry.models import RegisteredModel
+from webapp.registry.selectors import models_for_project
 from webapp.scoring.models import ScoringRun
 from webapp.training.forms import TrainingForm
-from webapp.training.models import RegisteredModel
 from webapp.training.selectors import (
-    models_for_project,
     run_charts,
     run_visible_to,
     runs_for_project,

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from webapp.jobs.terminal import job_wait
 from webapp.projects.models import Project
+from webapp.registry.selectors import registered_model_for_project
 from webapp.scoring.models import ScoringRun
 from webapp.scoring.services import ScoringOptions, scoring_run_create
 
@@ -31,7 +32,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--registered-model", type=int, action="append", default=[], metavar="VERSION",
-            help="a model version of the project's training registry that votes too",
+            help="a model version of the project's registry that votes too",
         )  # fmt: skip
         parser.add_argument("--wait", action="store_true", help="wait and show progress")
 
@@ -39,11 +40,9 @@ class Command(BaseCommand):
         project = Project.objects.filter(name=opts["project"]).first()
         if project is None:
             raise CommandError(f"no project named {opts['project']!r}")
-        from webapp.training.models import RegisteredModel
-
         registered = []
         for version in opts["registered_model"]:
-            found = RegisteredModel.objects.filter(project=project, version=version).first()
+            found = registered_model_for_project(project=project, version=version)
             if found is None:
                 raise CommandError(f"no registered model v{version} in {project.name!r}")
             registered.append(found.path)

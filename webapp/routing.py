@@ -1,6 +1,8 @@
+"""WebSocket routes, beside the HTTP ones in webapp/urls.py."""
+
 from django.urls import path
 
-from webapp.realtime.consumers import JobConsumer
+from webapp.jobs.consumers import JobConsumer
 from webapp.training.consumers import TrainingRunConsumer
 
 websocket_urlpatterns = [

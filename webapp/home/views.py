@@ -7,11 +7,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from webapp.home.forms import MemberAddForm, ProjectSettingsForm
 from webapp.jobs.models import Job
 from webapp.labelling.models import Vote
 from webapp.labelling.selectors import annotators_progress, project_progress
-from webapp.pairs.selectors import pair_counts, pairs_page
-from webapp.projects.forms import MemberAddForm, ProjectSettingsForm
+from webapp.pairs.selectors import pair_counts, pair_for_project, pairs_page
 from webapp.projects.models import Membership
 from webapp.projects.selectors import project_for_user, projects_for_user
 from webapp.projects.services import (
@@ -120,3 +120,21 @@ def project_members(request: HttpRequest, project_id: int) -> HttpResponse:
     elif action == "remove":
         membership_remove(project=project, user_id=member.user_id)
     return redirect("projects:settings", project_id=project.pk)
+
+
+@login_required
+def pair_detail(request: HttpRequest, project_id: int, pair_id: int) -> HttpResponse:
+    # Pair pages show imported labels and vote counts: reviewers and admins only. Annotators
+    # see pairs through the labelling page, blind.
+    project, role = project_for_user(
+        user=request.user, project_id=project_id, min_role=Membership.Role.REVIEWER
+    )
+    pair = pair_for_project(project=project, pair_id=pair_id)
+    if pair is None:
+        raise Http404("No such pair")
+    votes = pair.votes.select_related("annotator").order_by("created_at")
+    return render(
+        request,
+        "pairs/detail.html",
+        {"project": project, "role": role, "pair": pair, "votes": votes},
+    )

@@ -1,0 +1,153 @@
+"""The labelling queue: which pair an annotator gets next, and how many votes each pair wants.
+
+Locking order, the same everywhere, so no two writes of labelling can deadlock: an assignment
+row first, then at most one queue row at a time. ``assignment_next`` locks one queue row and
+nothing else; ``leases_reclaim`` (webapp/labelling/leases.py) takes assignment rows it can get
+without waiting, then queue rows, and runs once per project at a time.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, connection
+from django.utils import timezone
+
+from webapp.dbbackend import prepared
+from webapp.labelling import ordering
+from webapp.labelling.leases import ASSIGNMENTS, QUEUE, lease_insert_sql, leases_reclaim
+from webapp.labelling.models import Vote
+from webapp.labelling.repeats import repeat_next
+from webapp.labelling.services import LabellingError
+from webapp.pairs.models import Pair
+from webapp.projects.models import Project
+
+PAIRS = Pair._meta.db_table
+
+
+def _next_sql(order_by: str) -> str:
+    # One statement: pick, lock, count the lease, insert the assignment. SKIP LOCKED passes over
+    # a pair another request is leasing this instant instead of queueing behind it; the lock
+    # makes PostgreSQL re-check "taken < wanted" on the newest row version, so concurrent
+    # requests never lease a pair beyond the votes it wants.
+    return f"""
+        WITH pick AS (
+            SELECT q.pair_id FROM {QUEUE} q
+            WHERE q.project_id = %(project)s AND q.taken < q.wanted
+              AND NOT EXISTS (SELECT 1 FROM {ASSIGNMENTS} a
+                              WHERE a.pair_id = q.pair_id AND a.annotator_id = %(user)s)
+              AND NOT EXISTS (SELECT 1 FROM {Vote._meta.db_table} v
+                              WHERE v.pair_id = q.pair_id AND v.annotator_id = %(user)s)
+            ORDER BY {order_by}
+            LIMIT 1
+            FOR UPDATE OF q SKIP LOCKED
+        ), counted AS (
+            UPDATE {QUEUE} q SET leases = q.leases + 1
+            FROM pick WHERE q.pair_id = pick.pair_id
+            RETURNING q.pair_id
+        )
+        {lease_insert_sql(source="counted", shown_order="%(order)s")}
+        RETURNING id
+    """
+
+
+def assignment_next(*, project: Project, annotator: Any, now: datetime | None = None) -> int | None:
+    """Lease the next open pair to the annotator; the new assignment's id, or None if no pair
+    is open for them. A due self-consistency repeat comes first (webapp/labelling/repeats.py;
+    off unless the project turns it on). The side each response is shown on is drawn here,
+    per annotator and pair, and kept on the assignment (and later the vote)."""
+    now = now or timezone.now()
+    repeat_id = repeat_next(project=project, annotator=annotator, now=now)
+    if repeat_id is not None:
+        return repeat_id
+    sql = _next_sql(ordering.get(project.queue_order).order_by)
+    for attempt in range(3):
+        params = {
+            "project": project.pk,
+            "user": annotator.pk,
+            "token": uuid.uuid4(),
+            "order": secrets.choice((Vote.Order.AB, Vote.Order.BA)).value,
+            "now": now,
+            "expires": now + timedelta(minutes=project.lease_minutes),
+        }
+        try:
+            # A lease lost in a database crash costs nothing: the page asks again.
+            row = prepared.one_row(sql, params, durable=False)
+        except IntegrityError:
+            # The same annotator leased this very pair in a parallel request; pick again.
+            continue
+        if row is not None:
+            return int(row[0])
+        if attempt == 0 and leases_reclaim(project=project, now=now):
+            continue  # expired leases were holding the last open pairs
+        return None
+    return None
+
+
+def votes_wanted_raise(*, project: Project, pair_ids: list[int], extra: int) -> int:
+    """Ask for ``extra`` more votes on each of the pairs: each then wants ``extra`` votes more
+    than it wanted or has, whichever is more. One UPDATE of the pairs (their trigger moves
+    the queue rows' ``wanted``); returns how many pairs it raised."""
+    if extra < 1:
+        raise LabellingError("ask for at least one more vote")
+    if not pair_ids:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {PAIRS} p
+            SET votes_wanted = least(32767, greatest(q.wanted, q.votes) + %(extra)s)
+            FROM {QUEUE} q
+            WHERE q.pair_id = p.id AND p.project_id = %(project)s AND p.id = ANY(%(ids)s)
+            """,
+            {"project": project.pk, "ids": list(pair_ids), "extra": extra},
+        )
+        return cursor.rowcount
+
+
+def votes_wanted_lower(*, project: Project, pair_ids: list[int], fewer: int) -> int:
+    """Take back ``fewer`` votes asked for on each of the pairs (the undo of a request for more
+    votes): each then wants that many votes less, but never fewer than it has or has leased out,
+    so no vote already given or being given is refused. Returns how many pairs it lowered."""
+    if fewer < 1 or not pair_ids:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {PAIRS} p
+            SET votes_wanted = greatest(q.taken, q.wanted - %(fewer)s)
+            FROM {QUEUE} q
+            WHERE q.pair_id = p.id AND p.project_id = %(project)s AND p.id = ANY(%(ids)s)
+                AND q.wanted > q.taken
+            """,
+            {"project": project.pk, "ids": list(pair_ids), "fewer": fewer},
+        )
+        return cursor.rowcount
+
+
+def queue_priority_set(*, project: Project, priorities: dict[int, float]) -> int:
+    """Set the queue priority (used by the ``most_ambiguous`` order) of the given pairs and
+    clear it on every other pair of the project, in two set-based statements."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {QUEUE} SET priority = 0 WHERE project_id = %s AND priority <> 0",
+            [project.pk],
+        )
+        if not priorities:
+            return 0
+        cursor.execute(
+            f"""
+            UPDATE {QUEUE} q SET priority = v.priority
+            FROM unnest(%(ids)s::bigint[], %(values)s::float8[]) AS v(pair_id, priority)
+            WHERE q.pair_id = v.pair_id AND q.project_id = %(project)s
+            """,
+            {
+                "project": project.pk,
+                "ids": list(priorities),
+                "values": [float(v) for v in priorities.values()],
+            },
+        )
+        return cursor.rowcount
