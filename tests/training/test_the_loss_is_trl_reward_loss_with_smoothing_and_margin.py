@@ -9,7 +9,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from workers.rm.training import TrainConfig, reward_loss, train_head
+from workers.rm.loss import bradley_terry_loss as reward_loss
+from workers.rm.training import TrainConfig, train_head
 
 R_C = torch.tensor([1.0, -0.5, 2.0, 0.3])
 R_R = torch.tensor([0.2, 0.4, -1.0, 0.3])

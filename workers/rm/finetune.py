@@ -18,7 +18,7 @@ import torch
 from workers.rm.config import FinetuneConfig
 from workers.rm.device import pad_batch, resolve_device, resolve_dtype, torch_threads
 from workers.rm.ensemble import plan_heads
-from workers.rm.heads import bradley_terry_loss
+from workers.rm.loss import bradley_terry_loss
 from workers.rm.members import prepare_tokenizer, reward_scores
 from workers.rm.progress import CancelCheck, StepProgress, raise_if_cancelled
 from workers.rm.result import EnsembleResult, result_from_margins
@@ -208,7 +208,7 @@ def _train_one(
             r_chosen, r_rejected = rewards[: len(pairs)], rewards[len(pairs) :]
             loss = bradley_terry_loss(
                 r_chosen=r_chosen, r_rejected=r_rejected, margin=config.margin
-            ).mean()
+            )
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
             optimizer.step()

@@ -1,14 +1,9 @@
 """Train one reward model on cleaned targets: a head on frozen embeddings, or a full fine-tune.
 
-The loss is TRL's RewardTrainer loss, with label smoothing and a per-pair margin:
-
-    d    = r(chosen) - r(rejected) - m
-    loss = mean( -(1 - a) * logsigmoid(d) - a * logsigmoid(-d) )
-           + center_rewards_coefficient * mean((r(chosen) + r(rejected)) ** 2)
-
-With a = 0 and m = 0 it is exactly TRL's -logsigmoid(r_c - r_r) (trl/trainer/reward_trainer.py,
-compute_loss), and the last term is TRL's optional reward centring. Flipped pairs come in with
-chosen and rejected swapped; dropped pairs do not come in (see recipes.apply_recipe).
+The loss is TRL's RewardTrainer loss with PrefLab's label smoothing, a per-pair margin and
+TRL's optional reward centring (loss.bradley_terry_loss), fed the per-pair targets of a
+cleaning recipe: flipped pairs come in with chosen and rejected swapped, dropped pairs do not
+come in (see recipes.apply_recipe).
 
 After every epoch the held-out pairs are scored, so that the curves show held-out loss and
 accuracy too; the held-out pairs never reach the optimiser.
@@ -24,11 +19,11 @@ from typing import Any, Literal
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from workers.rm.config import default_encoder_path
 from workers.rm.device import pad_batch, resolve_device, resolve_dtype, torch_threads
 from workers.rm.heads import RewardHeads
+from workers.rm.loss import bradley_terry_loss
 from workers.rm.progress import CancelCheck, StepProgress, raise_if_cancelled
 
 ModelKind = Literal["head", "finetune"]
@@ -70,23 +65,6 @@ class TrainConfig:
         return asdict(self)
 
 
-def reward_loss(
-    *,
-    r_chosen: torch.Tensor,
-    r_rejected: torch.Tensor,
-    margin: torch.Tensor | float = 0.0,
-    smoothing: torch.Tensor | float = 0.0,
-    center_rewards_coefficient: float | None = None,
-) -> torch.Tensor:
-    """Mean loss over a batch of pairs (see the module docstring); all tensors (B,)."""
-    d = r_chosen - r_rejected - margin
-    per_pair = -(1.0 - smoothing) * F.logsigmoid(d) - smoothing * F.logsigmoid(-d)
-    loss = per_pair.mean()
-    if center_rewards_coefficient is not None:
-        loss = loss + center_rewards_coefficient * torch.mean((r_chosen + r_rejected) ** 2)
-    return loss
-
-
 @dataclass
 class TrainResult:
     """What training leaves: the model's weights, its held-out margins and its curves."""
@@ -103,6 +81,14 @@ def _accuracy(margins: torch.Tensor) -> float:
     if margins.numel() == 0:
         return float("nan")
     return float(((margins > 0).float() + 0.5 * (margins == 0).float()).mean())
+
+
+def _heldout_loss(margins: torch.Tensor) -> float:
+    """Mean loss of held-out pairs from their margins r(chosen) - r(rejected): the likelihood of
+    their labels as they are, without the training targets' margin or smoothing."""
+    if margins.numel() == 0:
+        return math.nan
+    return float(bradley_terry_loss(r_chosen=margins, r_rejected=torch.zeros_like(margins)))
 
 
 def train_head(
@@ -143,7 +129,7 @@ def train_head(
         for epoch in range(config.epochs):
             loss_sum = 0.0
             for rows in torch.randperm(n_pairs, generator=generator).split(batch_size):
-                loss = reward_loss(
+                loss = bradley_terry_loss(
                     r_chosen=head(xc[rows])[:, 0],
                     r_rejected=head(xr[rows])[:, 0],
                     margin=m[rows],
@@ -164,7 +150,7 @@ def train_head(
             point = {
                 "train_loss": loss_sum / n_pairs,
                 "train_accuracy": _accuracy(train_margins),
-                "heldout_loss": float(-F.logsigmoid(held).mean()) if len(held) else math.nan,
+                "heldout_loss": _heldout_loss(held),
                 "heldout_accuracy": _accuracy(held),
             }
             for key, value in point.items():
@@ -258,7 +244,7 @@ def finetune_reward_model(
                 with autocast:
                     rewards = model(input_ids=input_ids, attention_mask=mask).logits[:, 0].float()
                 r_c, r_r = rewards[: len(batch)], rewards[len(batch) :]
-                loss = reward_loss(
+                loss = bradley_terry_loss(
                     r_chosen=r_c,
                     r_rejected=r_r,
                     margin=m[rows.to(device)],
@@ -280,7 +266,7 @@ def finetune_reward_model(
             point = {
                 "train_loss": loss_sum / n_pairs,
                 "train_accuracy": right / n_pairs,  # running, on the batches as trained
-                "heldout_loss": float(-F.logsigmoid(held_t).mean()) if len(held) else math.nan,
+                "heldout_loss": _heldout_loss(held_t),
                 "heldout_accuracy": _accuracy(held_t),
             }
             for key, value in point.items():
