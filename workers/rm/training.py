@@ -13,18 +13,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 import torch
 
+from workers.rm.classifier import load_reward_model, pair_rewards, prepare_tokenizer, reward_margins
 from workers.rm.config import default_encoder_path
-from workers.rm.device import pad_batch, resolve_device, resolve_dtype, torch_threads
+from workers.rm.device import resolve_autocast, resolve_device, torch_threads
 from workers.rm.heads import RewardHeads
 from workers.rm.loss import bradley_terry_loss
 from workers.rm.progress import CancelCheck, StepProgress, raise_if_cancelled
+from workers.rm.text import tokenize_left
 
 ModelKind = Literal["head", "finetune"]
 # (epoch, metrics) after each epoch: train_loss, train_accuracy, heldout_loss, heldout_accuracy.
@@ -189,21 +190,11 @@ def finetune_reward_model(
 ) -> TrainResult:
     """A full sequence-classification reward model (one output) trained on the texts of the
     training pairs (flips applied), with the same loss as the heads."""
-    from transformers import AutoModelForSequenceClassification
-
-    from workers.rm.members import prepare_tokenizer, reward_scores
-    from workers.rm.text import tokenize_left
-
     torch.manual_seed(config.seed)
     device = resolve_device(config.device)
-    autocast_dtype = (
-        torch.bfloat16 if resolve_dtype("auto", device=device) == torch.bfloat16 else None
-    )
+    autocast_dtype = resolve_autocast("auto", device=device)
     tokenizer = prepare_tokenizer(config.model)
-    model = AutoModelForSequenceClassification.from_pretrained(
-        config.model, num_labels=1, dtype=torch.float32
-    )
-    model.config.pad_token_id = tokenizer.pad_token_id
+    model = load_reward_model(config.model, pad_id=tokenizer.pad_token_id)
     model.to(device)
 
     def ids(texts: Sequence[str]) -> list[list[int]]:
@@ -231,19 +222,15 @@ def finetune_reward_model(
             loss_sum, right = 0.0, 0.0
             for rows in torch.randperm(n_pairs, generator=generator).split(batch_size):
                 batch = rows.tolist()
-                input_ids, mask = pad_batch(
-                    [ids_c[i] for i in batch] + [ids_r[i] for i in batch],
+                r_c, r_r = pair_rewards(
+                    model=model,
+                    ids_chosen=ids_c,
+                    ids_rejected=ids_r,
+                    rows=batch,
                     pad_id=tokenizer.pad_token_id,
                     device=device,
+                    autocast_dtype=autocast_dtype,
                 )
-                autocast = (
-                    torch.autocast(device_type=device.type, dtype=autocast_dtype)
-                    if autocast_dtype is not None
-                    else nullcontext()
-                )
-                with autocast:
-                    rewards = model(input_ids=input_ids, attention_mask=mask).logits[:, 0].float()
-                r_c, r_r = rewards[: len(batch)], rewards[len(batch) :]
                 loss = bradley_terry_loss(
                     r_chosen=r_c,
                     r_rejected=r_r,
@@ -261,7 +248,15 @@ def finetune_reward_model(
                 raise_if_cancelled(cancel)
                 if progress is not None:
                     progress(step, total, f"fine-tune epoch {epoch + 1}/{config.epochs}")
-            held = _text_margins(model, held_c, held_r, tokenizer, device, reward_scores, cancel)
+            held = reward_margins(
+                model=model,
+                ids_chosen=held_c,
+                ids_rejected=held_r,
+                pad_id=tokenizer.pad_token_id,
+                batch_size=32,
+                device=device,
+                cancel=cancel,
+            )
             held_t = torch.as_tensor(held)
             point = {
                 "train_loss": loss_sum / n_pairs,
@@ -277,25 +272,3 @@ def finetune_reward_model(
     return TrainResult(
         state={}, heldout_margins=held, curves=curves, model=model.cpu(), tokenizer=tokenizer
     )
-
-
-def _text_margins(
-    model: Any,
-    ids_c: list[list[int]],
-    ids_r: list[list[int]],
-    tokenizer: Any,
-    device: torch.device,
-    reward_scores: Any,
-    cancel: CancelCheck | None,
-) -> np.ndarray:
-    if not ids_c:
-        return np.zeros(0, dtype=np.float32)
-    rewards = reward_scores(
-        model=model,
-        ids=ids_c + ids_r,
-        pad_id=tokenizer.pad_token_id,
-        batch_size=32,
-        device=device,
-        cancel=cancel,
-    )
-    return np.asarray(rewards[: len(ids_c)] - rewards[len(ids_c) :], dtype=np.float32)
