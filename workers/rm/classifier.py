@@ -73,32 +73,6 @@ def pair_rewards(
     return rewards[: len(rows)], rewards[len(rows) :]
 
 
-def reward_scores(
-    *,
-    model: Any,
-    ids: Sequence[Sequence[int]],
-    pad_id: int,
-    batch_size: int,
-    device: torch.device,
-    autocast_dtype: torch.dtype | None = None,
-    progress: CountProgress | None = None,
-    cancel: CancelCheck | None = None,
-) -> np.ndarray:
-    """(T,) float32 reward of each tokenised text, in batches of similar length."""
-    out = np.empty(len(ids), dtype=np.float32)
-    done = 0
-    model.eval()
-    with torch.inference_mode(), autocast(device, autocast_dtype):
-        for batch in length_sorted_batches([len(row) for row in ids], batch_size=batch_size):
-            raise_if_cancelled(cancel)
-            rewards = _rewards(model, [ids[i] for i in batch], pad_id=pad_id, device=device)
-            out[batch] = rewards.cpu().numpy()
-            done += len(batch)
-            if progress is not None:
-                progress(done, len(ids))
-    return out
-
-
 def reward_margins(
     *,
     model: Any,
@@ -111,15 +85,19 @@ def reward_margins(
     progress: CountProgress | None = None,
     cancel: CancelCheck | None = None,
 ) -> np.ndarray:
-    """(N,) float32 margins r(chosen) - r(rejected); progress counts all 2N texts."""
-    rewards = reward_scores(
-        model=model,
-        ids=[*ids_chosen, *ids_rejected],
-        pad_id=pad_id,
-        batch_size=batch_size,
-        device=device,
-        autocast_dtype=autocast_dtype,
-        progress=progress,
-        cancel=cancel,
-    )
+    """(N,) float32 margins r(chosen) - r(rejected) of tokenised pairs.
+
+    All 2N texts go through the model in batches of similar length; progress counts texts."""
+    ids = [*ids_chosen, *ids_rejected]
+    rewards = np.empty(len(ids), dtype=np.float32)
+    done = 0
+    model.eval()
+    with torch.inference_mode(), autocast(device, autocast_dtype):
+        for batch in length_sorted_batches([len(row) for row in ids], batch_size=batch_size):
+            raise_if_cancelled(cancel)
+            scores = _rewards(model, [ids[i] for i in batch], pad_id=pad_id, device=device)
+            rewards[batch] = scores.cpu().numpy()
+            done += len(batch)
+            if progress is not None:
+                progress(done, len(ids))
     return rewards[: len(ids_chosen)] - rewards[len(ids_chosen) :]
