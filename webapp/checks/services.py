@@ -308,12 +308,6 @@ def _duplicates(pairs: _Pairs, scoring: ScoringRun | None, found: _Found) -> Non
     }
 
 
-def _prompt_text(prompt: Any) -> str:
-    from workers.rm.text import format_turns, prompt_messages
-
-    return format_turns(prompt_messages(prompt))
-
-
 def _contrast(
     pairs: _Pairs,
     scoring: ScoringRun | None,
@@ -323,14 +317,7 @@ def _contrast(
     cancelled: Callable[[], bool] | None,
 ) -> None:
     from workers import rm
-    from workers.rm.checks import (
-        ContrastConfig,
-        band_pairs,
-        contrast_scores,
-        directed,
-        fit_reward_ensemble,
-        response_features,
-    )
+    from workers.rm.checks import ContrastConfig, contrast_check
 
     summary: dict[str, Any] = {"band": [options.band_low, options.band_high]}
     found.summary["contrast"] = summary
@@ -354,86 +341,32 @@ def _contrast(
     )
     summary["ensemble"] = {"members": ens_config.n_models, "features": ens_config.features,
                            "refit": "in-sample on all A/B-labelled pairs"}  # fmt: skip
-    encoder = rm.Encoder(enc_config)
-    cache = rm.EmbeddingCache(Path(settings.EMBEDDING_CACHE_DIR))
 
-    def step(done: int, total: int, message: str = "") -> None:
-        progress(2, 5, message)
-        if cancelled is not None and cancelled():
+    def step(stage: int, _stages: int, message: str) -> None:
+        progress(2 + stage, 5, message)
+        # only the embedding reports stop the job: the refit and the scoring are short
+        if stage == 0 and cancelled is not None and cancelled():
             raise rm.Cancelled("cancelled")
 
-    # One preferred answer per prompt: that of its first labelled pair.
-    first: dict[int, int] = {}
-    for k, i in enumerate(labelled):
-        first.setdefault(pairs.prompt_ids[i], k)
-    per_prompt = np.array(list(first.values()), dtype=np.int64)
-    vectors = cache.get_or_compute(
-        [_prompt_text(prompts[k]) for k in per_prompt],
-        encoder,
-        progress=lambda done, total: step(done, total, f"embedding prompts {done}/{total}"),
-    )
-    band = ContrastConfig(low=options.band_low, high=options.band_high,
-                          neighbours=options.neighbours, seed=options.seed)  # fmt: skip
-    found_pairs, sims = band_pairs(vectors, band)
-    # the same preferred answer on both sides says nothing
-    differ = np.array(
-        [chosen[per_prompt[i]] != chosen[per_prompt[j]] for i, j in found_pairs], dtype=bool
-    ).reshape(-1)
-    found_pairs, sims = found_pairs[differ], sims[differ]
-    summary.update(n_prompts=len(per_prompt), n_band_pairs=len(found_pairs))
-    if len(found_pairs) > options.max_contrast_pairs:
-        keep = np.random.default_rng(options.seed).choice(
-            len(found_pairs), options.max_contrast_pairs, replace=False
-        )
-        keep.sort()
-        found_pairs, sims = found_pairs[keep], sims[keep]
-    summary["similarities"] = [round(float(s), 4) for s in sims]
-    if len(found_pairs) == 0:
-        summary["skipped"] = "no two prompts lie in the similarity band"
-        return
-    progress(3, 5, f"refitting {ens_config.n_models} reward heads")
-    x_chosen, x_rejected = rm.embed_pairs(
-        prompts=prompts, chosen=chosen, rejected=rejected, encoder=encoder, cache=cache,
-        features=ens_config.features, progress=step,
+    findings = contrast_check(
+        prompt_keys=[pairs.prompt_ids[i] for i in labelled],
+        prompts=prompts,
+        chosen=chosen,
+        rejected=rejected,
+        pair_ids=[pairs.ids[i] for i in labelled],
+        encoder=rm.Encoder(enc_config),
+        cache=rm.EmbeddingCache(Path(settings.EMBEDDING_CACHE_DIR)),
+        ensemble=ens_config,
+        config=ContrastConfig(
+            low=options.band_low, high=options.band_high, neighbours=options.neighbours,
+            max_pairs=options.max_contrast_pairs, seed=options.seed,
+        ),
+        examples=EXAMPLES,
+        progress=step,
     )  # fmt: skip
-    model = fit_reward_ensemble(chosen=x_chosen, rejected=x_rejected, config=ens_config)
-    progress(4, 5, f"scoring {len(found_pairs)} contrast pairs")
-    q, r = directed(found_pairs)
-    qk, rk = per_prompt[q], per_prompt[r]
-    q_prompts = [prompts[k] for k in qk]
-    r_prompts = [prompts[k] for k in rk]
-    q_answer = [chosen[k] for k in qk]
-    r_answer = [chosen[k] for k in rk]
-
-    def rewards(p: list[Any], answers: list[str]) -> np.ndarray:
-        feats = response_features(prompts=p, responses=answers, encoder=encoder, cache=cache,
-                                  features=ens_config.features)  # fmt: skip
-        return model.rewards(feats)
-
-    own = rewards(q_prompts, q_answer)
-    other_response = rewards(q_prompts, r_answer)
-    other_prompt = rewards(r_prompts, q_answer)
-    scores = contrast_scores(own=own, other_response=other_response, other_prompt=other_prompt)
-    summary.update(n_instances=scores.n, c_res=scores.c_res, c_ins=scores.c_ins)
-    bad = np.flatnonzero(~scores.res_ok & ~scores.ins_ok)
-    n_undirected = len(found_pairs)
-    examples: list[dict[str, Any]] = []
-    for row in bad:
-        pair_index = int(labelled[qk[row]])
-        partner = pairs.ids[int(labelled[rk[row]])]
-        details = {
-            "check": "contrast",
-            "partner_pair": partner,
-            "similarity": float(sims[row % n_undirected]),
-            "own": float(own[row]),
-            "other_response": float(other_response[row]),
-            "other_prompt": float(other_prompt[row]),
-        }
-        found.flags.append((pair_index, Flag.Kind.CONTRAST_INCONSISTENT, details))
-        if len(examples) < EXAMPLES:
-            examples.append({"pair": pairs.ids[pair_index], **details})
-    summary["both_fail"] = len(bad)
-    summary["examples"] = examples
+    summary.update(findings.summary())
+    for row, details in findings.flagged:
+        found.flags.append((int(labelled[row]), Flag.Kind.CONTRAST_INCONSISTENT, details))
 
 
 def _store(run: CheckRun, scoring: ScoringRun | None, pairs: _Pairs, found: _Found) -> None:

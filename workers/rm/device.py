@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 import numpy as np
 import torch
@@ -28,6 +28,20 @@ def resolve_dtype(name: str, *, device: torch.device) -> torch.dtype:
     if name not in _DTYPES:
         raise ValueError(f"unknown dtype {name!r}; expected auto or one of {sorted(_DTYPES)}")
     return _DTYPES[name]
+
+
+def resolve_autocast(name: str, *, device: torch.device) -> torch.dtype | None:
+    """The dtype to autocast to for `name` (see resolve_dtype); None for fp32, which needs none.
+    Weights that train stay fp32: a lower dtype is used through autocast only."""
+    dtype = resolve_dtype(name, device=device)
+    return dtype if dtype != torch.float32 else None
+
+
+def autocast(device: torch.device, dtype: torch.dtype | None) -> AbstractContextManager[object]:
+    """torch.autocast to `dtype` on `device`, or nothing when dtype is None."""
+    if dtype is None:
+        return nullcontext()
+    return torch.autocast(device_type=device.type, dtype=dtype)
 
 
 def length_sorted_batches(lengths: Sequence[int], *, batch_size: int) -> Iterator[np.ndarray]:

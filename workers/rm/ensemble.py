@@ -29,7 +29,8 @@ import torch
 
 from workers.rm.config import EnsembleConfig
 from workers.rm.device import resolve_device, torch_threads
-from workers.rm.heads import RewardHeads, bradley_terry_loss
+from workers.rm.heads import RewardHeads
+from workers.rm.loss import bradley_terry_loss
 from workers.rm.progress import CancelCheck, StepProgress, raise_if_cancelled
 from workers.rm.result import EnsembleResult, result_from_margins
 
@@ -293,6 +294,7 @@ def fit_heads(
                 r_chosen=heads(x_chosen[rows]),
                 r_rejected=heads(x_rejected[rows]),
                 margin=margin[rows],
+                reduction="none",
             )
             weighted = (losses * w).sum(dim=0)
             # Each head's own bootstrap-weighted mean; summing over heads keeps them independent.
@@ -346,6 +348,7 @@ def _held_out_loss(
                 r_chosen=heads(x_chosen[start:stop]),
                 r_rejected=heads(x_rejected[start:stop]),
                 margin=margin[start:stop],
+                reduction="none",
             )
             total += (losses * out_of_bag[start:stop]).sum(dim=0)
     return total / out_of_bag.sum(dim=0).clamp_min(1.0)

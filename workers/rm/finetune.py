@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
 import torch
 
+from workers.rm.classifier import load_reward_model, pair_rewards, prepare_tokenizer, reward_margins
 from workers.rm.config import FinetuneConfig
-from workers.rm.device import pad_batch, resolve_device, resolve_dtype, torch_threads
+from workers.rm.device import resolve_autocast, resolve_device, torch_threads
 from workers.rm.ensemble import plan_heads
-from workers.rm.heads import bradley_terry_loss
-from workers.rm.members import prepare_tokenizer, reward_scores
+from workers.rm.loss import bradley_terry_loss
 from workers.rm.progress import CancelCheck, StepProgress, raise_if_cancelled
 from workers.rm.result import EnsembleResult, result_from_margins
 from workers.rm.text import Prompt, rm_texts, tokenize_left
@@ -68,9 +67,7 @@ def _finetune(
     )
     n_heads = len(plan.seeds)
     device = resolve_device(config.device)
-    dtype = resolve_dtype(config.dtype, device=device)
-    # Master weights stay fp32; a lower dtype is used through autocast only.
-    autocast_dtype = dtype if dtype != torch.float32 else None
+    autocast_dtype = resolve_autocast(config.dtype, device=device)
     tokenizer = prepare_tokenizer(config.model)
     ids_chosen = tokenize_left(
         tokenizer=tokenizer,
@@ -93,7 +90,7 @@ def _finetune(
     for head, seed in enumerate(plan.seeds):
         with torch.random.fork_rng(devices=rng_devices):
             torch.manual_seed(seed)
-            model = _load_model(config.model, pad_id=tokenizer.pad_token_id).to(device)
+            model = load_reward_model(config.model, pad_id=tokenizer.pad_token_id).to(device)
             history[head] = _train_one(
                 model=model,
                 sample=samples[head],
@@ -108,16 +105,16 @@ def _finetune(
                 label=f"model {head + 1}/{n_heads}",
             )
         scored = np.flatnonzero((plan.scored_by == head).any(axis=1))
-        rewards = reward_scores(
+        margins[scored, plan.member_of(head)] = reward_margins(
             model=model,
-            ids=[ids_chosen[i] for i in scored] + [ids_rejected[i] for i in scored],
+            ids_chosen=[ids_chosen[i] for i in scored],
+            ids_rejected=[ids_rejected[i] for i in scored],
             pad_id=tokenizer.pad_token_id,
             batch_size=config.eval_batch_size,
             device=device,
             autocast_dtype=autocast_dtype,
             cancel=cancel,
         )
-        margins[scored, plan.member_of(head)] = rewards[: len(scored)] - rewards[len(scored) :]
         del model
         if device.type == "cuda":
             torch.cuda.empty_cache()
@@ -148,16 +145,6 @@ class _Tracker:
         raise_if_cancelled(self.cancel)
         if self.progress is not None:
             self.progress(self.done, self.total, message)
-
-
-def _load_model(model_path: str, *, pad_id: int) -> Any:
-    from transformers import AutoModelForSequenceClassification
-
-    model = AutoModelForSequenceClassification.from_pretrained(
-        model_path, num_labels=1, dtype=torch.float32
-    )
-    model.config.pad_token_id = pad_id
-    return model
 
 
 def _train_one(
@@ -192,23 +179,18 @@ def _train_one(
         order = sample[torch.randperm(len(sample), generator=generator).numpy()]
         for start in range(0, len(order), config.batch_size):
             pairs = order[start : start + config.batch_size]
-            # One forward pass over chosen and rejected: half the launches of two passes.
-            input_ids, mask = pad_batch(
-                [ids_chosen[i] for i in pairs] + [ids_rejected[i] for i in pairs],
+            r_chosen, r_rejected = pair_rewards(
+                model=model,
+                ids_chosen=ids_chosen,
+                ids_rejected=ids_rejected,
+                rows=pairs,
                 pad_id=pad_id,
                 device=device,
+                autocast_dtype=autocast_dtype,
             )
-            autocast = (
-                torch.autocast(device_type=device.type, dtype=autocast_dtype)
-                if autocast_dtype is not None
-                else nullcontext()
-            )
-            with autocast:
-                rewards = model(input_ids=input_ids, attention_mask=mask).logits[:, 0].float()
-            r_chosen, r_rejected = rewards[: len(pairs)], rewards[len(pairs) :]
             loss = bradley_terry_loss(
                 r_chosen=r_chosen, r_rejected=r_rejected, margin=config.margin
-            ).mean()
+            )
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
             optimizer.step()

@@ -1,4 +1,4 @@
-"""Reward heads on frozen embeddings, and the Bradley-Terry loss.
+"""Reward heads on frozen embeddings (trained with loss.bradley_terry_loss).
 
 H heads are one module with stacked weights, so every optimiser step trains all of them with a
 single einsum. Adam's state is per parameter element, so stacked heads train exactly as if
@@ -10,19 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import nn
-
-
-def bradley_terry_loss(
-    *, r_chosen: torch.Tensor, r_rejected: torch.Tensor, margin: torch.Tensor | float = 0.0
-) -> torch.Tensor:
-    """Negative log-likelihood that chosen beats rejected, per pair and head.
-
-    r_chosen, r_rejected: (B, H) rewards of H heads (or (B,) of one model); margin: a float or a
-    per-pair tensor that broadcasts against them, (B, 1) for heads.
-    """
-    return -F.logsigmoid(r_chosen - r_rejected - margin)
 
 
 class RewardHeads(nn.Module):

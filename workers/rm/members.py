@@ -8,16 +8,14 @@ and trained heads' margins into one EnsembleResult.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import nullcontext
-from typing import Any
 
 import numpy as np
-import torch
 
-from workers.rm.device import length_sorted_batches, pad_batch, resolve_device, resolve_dtype
-from workers.rm.progress import CancelCheck, CountProgress, raise_if_cancelled
+from workers.rm.classifier import prepare_tokenizer, reward_margins
+from workers.rm.device import resolve_device, resolve_dtype
+from workers.rm.progress import CancelCheck, CountProgress
 from workers.rm.result import EnsembleResult, result_from_margins
-from workers.rm.text import Prompt, chat_template_text, load_tokenizer, rm_text, tokenize_left
+from workers.rm.text import Prompt, chat_template_text, rm_text, tokenize_left
 
 
 def combine_members(
@@ -51,48 +49,6 @@ def combine_members(
     return result_from_margins(
         margins=margins, member_names=names, config={"standardize": standardize}
     )
-
-
-def reward_scores(
-    *,
-    model: Any,
-    ids: Sequence[Sequence[int]],
-    pad_id: int,
-    batch_size: int,
-    device: torch.device,
-    autocast_dtype: torch.dtype | None = None,
-    progress: CountProgress | None = None,
-    cancel: CancelCheck | None = None,
-) -> np.ndarray:
-    """(T,) float32 scalar reward of each tokenised text under a one-output classifier."""
-    out = np.empty(len(ids), dtype=np.float32)
-    done = 0
-    model.eval()
-    autocast = (
-        torch.autocast(device_type=device.type, dtype=autocast_dtype)
-        if autocast_dtype is not None
-        else nullcontext()
-    )
-    with torch.inference_mode(), autocast:
-        for batch in length_sorted_batches([len(row) for row in ids], batch_size=batch_size):
-            raise_if_cancelled(cancel)
-            input_ids, mask = pad_batch([ids[i] for i in batch], pad_id=pad_id, device=device)
-            logits = model(input_ids=input_ids, attention_mask=mask).logits
-            out[batch] = logits[:, 0].float().cpu().numpy()
-            done += len(batch)
-            if progress is not None:
-                progress(done, len(ids))
-    return out
-
-
-def prepare_tokenizer(model_path: str) -> Any:
-    """Left-truncating tokenizer with a pad token (decoder-only models often have none)."""
-    tokenizer = load_tokenizer(model_path)
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
-    if tokenizer.pad_token_id is None:
-        raise ValueError(f"{model_path}: tokenizer has no pad, eos or unk token to pad with")
-    return tokenizer
 
 
 def score_with_sequence_classifier(
@@ -141,13 +97,13 @@ def score_with_sequence_classifier(
     ids = tokenize_left(
         tokenizer=tokenizer, texts=texts, max_length=max_length, add_special_tokens=not templated
     )
-    rewards = reward_scores(
+    return reward_margins(
         model=model,
-        ids=ids,
+        ids_chosen=ids[: len(chosen)],
+        ids_rejected=ids[len(chosen) :],
         pad_id=tokenizer.pad_token_id,
         batch_size=batch_size,
         device=torch_device,
         progress=progress,
         cancel=cancel,
     )
-    return rewards[: len(chosen)] - rewards[len(chosen) :]

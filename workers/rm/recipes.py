@@ -11,7 +11,7 @@ mu (the mean margin of a scoring ensemble, positive when the ensemble agrees wit
 
 They combine in that order: drops see the original mu, flips change the sign of the mu that
 smoothing and the margin then read. `apply_recipe` returns per-pair targets; the loss that
-reads them is `training.reward_loss`.
+reads them is `loss.bradley_terry_loss`.
 """
 
 from __future__ import annotations

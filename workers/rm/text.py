@@ -45,6 +45,11 @@ def format_turns(messages: Sequence[Message]) -> str:
     return "\n".join(lines)
 
 
+def prompt_text(prompt: Prompt) -> str:
+    """The prompt alone, in the same format (what the contrast check embeds)."""
+    return format_turns(prompt_messages(prompt))
+
+
 def rm_text(*, prompt: Prompt, response: str) -> str:
     """The reward-model input for one response to one prompt."""
     turns = [*prompt_messages(prompt), {"role": "assistant", "content": response}]

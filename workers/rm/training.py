@@ -1,14 +1,9 @@
 """Train one reward model on cleaned targets: a head on frozen embeddings, or a full fine-tune.
 
-The loss is TRL's RewardTrainer loss, with label smoothing and a per-pair margin:
-
-    d    = r(chosen) - r(rejected) - m
-    loss = mean( -(1 - a) * logsigmoid(d) - a * logsigmoid(-d) )
-           + center_rewards_coefficient * mean((r(chosen) + r(rejected)) ** 2)
-
-With a = 0 and m = 0 it is exactly TRL's -logsigmoid(r_c - r_r) (trl/trainer/reward_trainer.py,
-compute_loss), and the last term is TRL's optional reward centring. Flipped pairs come in with
-chosen and rejected swapped; dropped pairs do not come in (see recipes.apply_recipe).
+The loss is TRL's RewardTrainer loss with PrefLab's label smoothing, a per-pair margin and
+TRL's optional reward centring (loss.bradley_terry_loss), fed the per-pair targets of a
+cleaning recipe: flipped pairs come in with chosen and rejected swapped, dropped pairs do not
+come in (see recipes.apply_recipe).
 
 After every epoch the held-out pairs are scored, so that the curves show held-out loss and
 accuracy too; the held-out pairs never reach the optimiser.
@@ -18,18 +13,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
+from workers.rm.classifier import load_reward_model, pair_rewards, prepare_tokenizer, reward_margins
 from workers.rm.config import default_encoder_path
-from workers.rm.device import pad_batch, resolve_device, resolve_dtype, torch_threads
+from workers.rm.device import resolve_autocast, resolve_device, torch_threads
 from workers.rm.heads import RewardHeads
+from workers.rm.loss import bradley_terry_loss
 from workers.rm.progress import CancelCheck, StepProgress, raise_if_cancelled
+from workers.rm.text import tokenize_left
 
 ModelKind = Literal["head", "finetune"]
 # (epoch, metrics) after each epoch: train_loss, train_accuracy, heldout_loss, heldout_accuracy.
@@ -70,23 +66,6 @@ class TrainConfig:
         return asdict(self)
 
 
-def reward_loss(
-    *,
-    r_chosen: torch.Tensor,
-    r_rejected: torch.Tensor,
-    margin: torch.Tensor | float = 0.0,
-    smoothing: torch.Tensor | float = 0.0,
-    center_rewards_coefficient: float | None = None,
-) -> torch.Tensor:
-    """Mean loss over a batch of pairs (see the module docstring); all tensors (B,)."""
-    d = r_chosen - r_rejected - margin
-    per_pair = -(1.0 - smoothing) * F.logsigmoid(d) - smoothing * F.logsigmoid(-d)
-    loss = per_pair.mean()
-    if center_rewards_coefficient is not None:
-        loss = loss + center_rewards_coefficient * torch.mean((r_chosen + r_rejected) ** 2)
-    return loss
-
-
 @dataclass
 class TrainResult:
     """What training leaves: the model's weights, its held-out margins and its curves."""
@@ -103,6 +82,14 @@ def _accuracy(margins: torch.Tensor) -> float:
     if margins.numel() == 0:
         return float("nan")
     return float(((margins > 0).float() + 0.5 * (margins == 0).float()).mean())
+
+
+def _heldout_loss(margins: torch.Tensor) -> float:
+    """Mean loss of held-out pairs from their margins r(chosen) - r(rejected): the likelihood of
+    their labels as they are, without the training targets' margin or smoothing."""
+    if margins.numel() == 0:
+        return math.nan
+    return float(bradley_terry_loss(r_chosen=margins, r_rejected=torch.zeros_like(margins)))
 
 
 def train_head(
@@ -143,7 +130,7 @@ def train_head(
         for epoch in range(config.epochs):
             loss_sum = 0.0
             for rows in torch.randperm(n_pairs, generator=generator).split(batch_size):
-                loss = reward_loss(
+                loss = bradley_terry_loss(
                     r_chosen=head(xc[rows])[:, 0],
                     r_rejected=head(xr[rows])[:, 0],
                     margin=m[rows],
@@ -164,7 +151,7 @@ def train_head(
             point = {
                 "train_loss": loss_sum / n_pairs,
                 "train_accuracy": _accuracy(train_margins),
-                "heldout_loss": float(-F.logsigmoid(held).mean()) if len(held) else math.nan,
+                "heldout_loss": _heldout_loss(held),
                 "heldout_accuracy": _accuracy(held),
             }
             for key, value in point.items():
@@ -203,21 +190,11 @@ def finetune_reward_model(
 ) -> TrainResult:
     """A full sequence-classification reward model (one output) trained on the texts of the
     training pairs (flips applied), with the same loss as the heads."""
-    from transformers import AutoModelForSequenceClassification
-
-    from workers.rm.members import prepare_tokenizer, reward_scores
-    from workers.rm.text import tokenize_left
-
     torch.manual_seed(config.seed)
     device = resolve_device(config.device)
-    autocast_dtype = (
-        torch.bfloat16 if resolve_dtype("auto", device=device) == torch.bfloat16 else None
-    )
+    autocast_dtype = resolve_autocast("auto", device=device)
     tokenizer = prepare_tokenizer(config.model)
-    model = AutoModelForSequenceClassification.from_pretrained(
-        config.model, num_labels=1, dtype=torch.float32
-    )
-    model.config.pad_token_id = tokenizer.pad_token_id
+    model = load_reward_model(config.model, pad_id=tokenizer.pad_token_id)
     model.to(device)
 
     def ids(texts: Sequence[str]) -> list[list[int]]:
@@ -245,20 +222,16 @@ def finetune_reward_model(
             loss_sum, right = 0.0, 0.0
             for rows in torch.randperm(n_pairs, generator=generator).split(batch_size):
                 batch = rows.tolist()
-                input_ids, mask = pad_batch(
-                    [ids_c[i] for i in batch] + [ids_r[i] for i in batch],
+                r_c, r_r = pair_rewards(
+                    model=model,
+                    ids_chosen=ids_c,
+                    ids_rejected=ids_r,
+                    rows=batch,
                     pad_id=tokenizer.pad_token_id,
                     device=device,
+                    autocast_dtype=autocast_dtype,
                 )
-                autocast = (
-                    torch.autocast(device_type=device.type, dtype=autocast_dtype)
-                    if autocast_dtype is not None
-                    else nullcontext()
-                )
-                with autocast:
-                    rewards = model(input_ids=input_ids, attention_mask=mask).logits[:, 0].float()
-                r_c, r_r = rewards[: len(batch)], rewards[len(batch) :]
-                loss = reward_loss(
+                loss = bradley_terry_loss(
                     r_chosen=r_c,
                     r_rejected=r_r,
                     margin=m[rows.to(device)],
@@ -275,12 +248,20 @@ def finetune_reward_model(
                 raise_if_cancelled(cancel)
                 if progress is not None:
                     progress(step, total, f"fine-tune epoch {epoch + 1}/{config.epochs}")
-            held = _text_margins(model, held_c, held_r, tokenizer, device, reward_scores, cancel)
+            held = reward_margins(
+                model=model,
+                ids_chosen=held_c,
+                ids_rejected=held_r,
+                pad_id=tokenizer.pad_token_id,
+                batch_size=32,
+                device=device,
+                cancel=cancel,
+            )
             held_t = torch.as_tensor(held)
             point = {
                 "train_loss": loss_sum / n_pairs,
                 "train_accuracy": right / n_pairs,  # running, on the batches as trained
-                "heldout_loss": float(-F.logsigmoid(held_t).mean()) if len(held) else math.nan,
+                "heldout_loss": _heldout_loss(held_t),
                 "heldout_accuracy": _accuracy(held_t),
             }
             for key, value in point.items():
@@ -291,25 +272,3 @@ def finetune_reward_model(
     return TrainResult(
         state={}, heldout_margins=held, curves=curves, model=model.cpu(), tokenizer=tokenizer
     )
-
-
-def _text_margins(
-    model: Any,
-    ids_c: list[list[int]],
-    ids_r: list[list[int]],
-    tokenizer: Any,
-    device: torch.device,
-    reward_scores: Any,
-    cancel: CancelCheck | None,
-) -> np.ndarray:
-    if not ids_c:
-        return np.zeros(0, dtype=np.float32)
-    rewards = reward_scores(
-        model=model,
-        ids=ids_c + ids_r,
-        pad_id=tokenizer.pad_token_id,
-        batch_size=32,
-        device=device,
-        cancel=cancel,
-    )
-    return np.asarray(rewards[: len(ids_c)] - rewards[len(ids_c) :], dtype=np.float32)

@@ -54,6 +54,10 @@ class ContrastConfig:
     ivf_train_iterations: int = 10
     # faiss threads (0 = faiss's default, all cores).
     threads: int = 0
+    # Contrast pairs scored at most, a seeded sample when more are found (see contrast_check):
+    # each costs four new texts for the encoder.
+    max_pairs: int = 1000
+    # IVF k-means, and the sample of max_pairs.
     seed: int = 0
 
     def __post_init__(self) -> None:
