@@ -15,11 +15,33 @@ from typing import Any
 
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
-from rest_framework import exceptions, status
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 log = logging.getLogger("preflab.api")
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    status = serializers.IntegerField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(required=False)  # type: ignore[assignment]
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+# The error answers endpoints list in the schema: ERRORS where the request has a body or
+# filters to reject, READ_ERRORS where it has none.
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="The request is not valid."),
+    401: OpenApiResponse(ErrorSerializer, description="No or a bad token."),
+    404: OpenApiResponse(ErrorSerializer, description="No such object (or not yours)."),
+}
+READ_ERRORS = {401: ERRORS[401], 404: ERRORS[404]}
 
 
 def _first_message(detail: Any) -> str:
