@@ -14,12 +14,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from django.conf import settings
+from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -169,6 +172,15 @@ def wait_until(predicate: Any, timeout: float = 60, interval: float = 0.2) -> An
             return value
         time.sleep(interval)
     raise TimeoutError(f"condition not met after {timeout} s")
+
+
+@contextmanager
+def table_locked(table: str) -> Iterator[None]:
+    """Another session holds ``table`` locked, so statements that read it wait."""
+    with psycopg.connect(**connection.get_connection_params()) as other:
+        other.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+        yield
+        other.rollback()
 
 
 # --- Real Chromium (Debian's) driven by Playwright, against the live ASGI server ----------------
