@@ -29,6 +29,22 @@ DATA = Path(__file__).resolve().parent / "data"
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
+def shared_data(name: str, *, or_else: Path | None = None) -> Path:
+    """The file ``name`` of the team's data folder, ../shared/data beside the checkout.
+
+    Where it is missing, a test takes ``or_else`` if it has one, else is skipped; on CI (CI is
+    "true"), which always has the folder, a missing file fails the test instead, so a test of
+    real data cannot pass there by not running."""
+    path = SHARED_DATA / name
+    if path.exists():
+        return path
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{path} is missing, and CI always has ../shared/data")
+    if or_else is not None:
+        return or_else
+    pytest.skip(f"{path} is not here (the team's shared data folder)")
+
+
 @pytest.fixture
 def admin_user(db: Any) -> Any:
     from tests.factories import UserFactory

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import shared_data
 from webapp.imports import containers
 from webapp.imports.formats import (
     FormatError,
@@ -22,7 +23,6 @@ from webapp.imports.formats import (
 )
 
 DATA = Path(__file__).resolve().parent / "data"
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 HH = {
     "chosen": "\n\nHuman: Hi there\n\nAssistant: Hello!",
     "rejected": "\n\nHuman: Hi there\n\nAssistant: Go away.",
@@ -629,13 +629,6 @@ def test_it_imports_no_django() -> None:
 # --- The real files in ../shared/data beside the checkout, when present ------------------------
 
 
-def real(name: str) -> Path:
-    path = SHARED / name
-    if not path.exists():
-        pytest.skip(f"{path} is not here (the team's shared data folder)")
-    return path
-
-
 def errors_by_reason(items: list[ParsedPair | RecordError]) -> dict[tuple[str, str], list[int]]:
     found: dict[tuple[str, str], list[int]] = {}
     for e in items:
@@ -645,7 +638,7 @@ def errors_by_reason(items: list[ParsedPair | RecordError]) -> dict[tuple[str, s
 
 
 def test_it_parses_the_real_hh_helpful_test_set() -> None:
-    items = read(real("hh-rlhf/helpful-base_test.jsonl.gz"))
+    items = read(shared_data("hh-rlhf/helpful-base_test.jsonl.gz"))
     pairs = [i for i in items if isinstance(i, ParsedPair)]
     assert len(items) == 2354 and len(pairs) == 2345
     # The data's own flaws, not ours: nine pairs whose rejected transcript has extra or
@@ -670,7 +663,7 @@ def test_it_parses_the_real_hh_helpful_test_set() -> None:
 
 
 def test_it_parses_the_real_hh_harmless_test_set() -> None:
-    items = read(real("hh-rlhf/harmless-base_test.jsonl.gz"))
+    items = read(shared_data("hh-rlhf/harmless-base_test.jsonl.gz"))
     pairs = [i for i in items if isinstance(i, ParsedPair)]
     assert len(items) == 2312 and len(pairs) == 2307
     assert errors_by_reason(items) == {
@@ -680,7 +673,7 @@ def test_it_parses_the_real_hh_harmless_test_set() -> None:
 
 
 def test_it_parses_the_real_pandalm_test_set() -> None:
-    items = read(real("pandalm/testset-v1.json"))
+    items = read(shared_data("pandalm/testset-v1.json"))
     pairs = [i for i in items if isinstance(i, ParsedPair)]
     assert len(items) == 999 and len(pairs) == 993
     assert all(len(p.votes) == 3 and p.model_a and p.model_b for p in pairs)
