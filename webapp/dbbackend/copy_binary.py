@@ -76,29 +76,11 @@ def blocks(
         yield _lines(pieces)
 
 
-def statement_blocks(
-    statements: list[Statement],
-    *,
-    streams: int,
-    block_bytes: int,
-    buffer_bytes: int,
-    work_mem: str,
+def serial_blocks(
+    statements: list[Statement], *, block_bytes: int, work_mem: str
 ) -> Iterator[bytes]:
-    """The blocks of each statement in turn, and an empty block after each statement's.
-
-    With ``streams`` above 1 and more than one statement, the statements run on that many
-    connections of their own at once (see parallel_blocks); the caller makes sure that no
-    transaction is open, whose uncommitted rows other connections would not see. Else they
-    run one after the other on Django's connection, which is free at each empty block."""
-    if streams > 1 and len(statements) > 1:
-        yield from parallel_blocks(
-            statements,
-            streams=streams,
-            block_bytes=block_bytes,
-            buffer_bytes=buffer_bytes,
-            work_mem=work_mem,
-        )
-        return
+    """The blocks of each statement in turn, on Django's connection, and an empty block after
+    each statement's: the connection is free then."""
     with connection.cursor() as cursor:
         for sql, params in statements:
             yield from blocks(
@@ -118,10 +100,12 @@ def parallel_blocks(
     buffer_bytes: int,
     work_mem: str,
 ) -> Iterator[bytes]:
-    """The blocks of each statement in turn, the statements run ``streams`` at a time, each on
-    a connection of its worker thread (Django gives every thread its own). A worker hands its
-    blocks over through a bounded queue of about ``buffer_bytes``, so a stream that is ahead
-    waits rather than grows."""
+    """The blocks of each statement in turn, and an empty block after each statement's, as
+    serial_blocks gives them, but the statements run ``streams`` at a time, each on a connection
+    of its worker thread (Django gives every thread its own): the caller makes sure that no
+    transaction is open, whose uncommitted rows the other connections would not see. A worker
+    hands its blocks over through a bounded queue of about ``buffer_bytes``, so a stream that is
+    ahead waits rather than grows."""
     stop = threading.Event()
     depth = max(2, buffer_bytes // block_bytes)
     queues = [queue.Queue[Any](maxsize=depth) for _ in statements]

@@ -82,10 +82,13 @@ def export_rows(
             id_range=(first_id, last_id),
         )
         statements.append((sql, params))
-    yield from copy_binary.statement_blocks(
-        statements,
-        streams=streams if parallel else 1,
-        block_bytes=block_bytes,
-        buffer_bytes=STREAM_BUFFER_BYTES,
-        work_mem=WORK_MEM,
-    )
+    if parallel and len(statements) > 1:
+        yield from copy_binary.parallel_blocks(
+            statements,
+            streams=streams,
+            block_bytes=block_bytes,
+            buffer_bytes=STREAM_BUFFER_BYTES,
+            work_mem=WORK_MEM,
+        )
+    else:
+        yield from copy_binary.serial_blocks(statements, block_bytes=block_bytes, work_mem=WORK_MEM)
