@@ -1,8 +1,8 @@
 """Soak: a long labelling load, to see that nothing is lost and nothing grows.
 
-The labelling benchmark's set-up (bench/bench_labelling.py: a project over the demo's real
-texts, annotators on keep-alive connections working as the page does, uvicorn on the bench
-database) runs for BENCH_SOAK_SECONDS (10 minutes) with BENCH_SOAK_ANNOTATORS (32) annotators
+The labelling benchmark's set-up (bench/load.py: a project over the demo's real texts,
+annotators on keep-alive connections working as the page does, uvicorn on the bench database)
+runs for BENCH_SOAK_SECONDS (10 minutes) with BENCH_SOAK_ANNOTATORS (32) annotators
 voting back to back, beside a Celery worker with its beat, which is given a vote aggregation
 job every minute so that it works the whole time too.
 
@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -28,7 +27,7 @@ from pathlib import Path
 
 import psutil
 
-from bench import bench_labelling as labelling
+from bench import load
 from bench.db import bench_database
 
 SECONDS = float(os.environ.get("BENCH_SOAK_SECONDS", 600))
@@ -59,7 +58,7 @@ def worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
         "--concurrency", "1", "--beat", "--schedule", str(schedule), "--loglevel", "warning",
         "-n", "soak@%h",
     ]  # fmt: skip
-    return subprocess.Popen(cmd, cwd=labelling.ROOT, env=env)
+    return subprocess.Popen(cmd, cwd=load.ROOT, env=env)
 
 
 class Watch(threading.Thread):
@@ -100,31 +99,25 @@ def run(figures: Figures) -> None:
     from webapp.jobs.models import Job
 
     with bench_database():
-        project_id = labelling.fill(PAIRS)
-        labelling.annotators_ensure(project_id, ANNOTATORS)
-        cookies = labelling.sessions(ANNOTATORS)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
-        server = labelling.serve(port)
-        db = connection.settings_dict
+        project_id = load.fill(PAIRS)
+        load.annotators_ensure(project_id, ANNOTATORS)
+        cookies = load.sessions(ANNOTATORS)
+        port = load.free_port()
+        server = load.serve(port)
         env = dict(os.environ)
-        env["DATABASE_URL"] = (
-            f"postgresql://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/"
-            f"{db['NAME']}"
-        )
+        env["DATABASE_URL"] = load.database_url()
         celery = worker(env)
         try:
             time.sleep(10)  # the worker connects and its beat starts
             print(
                 f"soak: {ANNOTATORS} annotators for {SECONDS:.0f} s on {PAIRS} pairs, "
-                f"{labelling.WEB_WORKERS} web workers and a Celery worker",
+                f"{load.WEB_WORKERS} web workers and a Celery worker",
                 file=sys.stderr,
             )
             watch = Watch(psutil.Process(server.pid), psutil.Process(celery.pid), project_id)
             watch.start()
-            began = time.perf_counter() + labelling.WARMUP_S
-            tally = asyncio.run(labelling.load(port, project_id, cookies, SECONDS, 0.0))
+            began = time.perf_counter() + load.WARMUP_S
+            tally = asyncio.run(load.run_load(port, project_id, cookies, SECONDS, 0.0))
             watch.done.set()
             watch.join(timeout=30)
             deadline = time.monotonic() + 120  # the last job gets time to finish
@@ -146,8 +139,8 @@ def run(figures: Figures) -> None:
                     proc.wait(timeout=30)
                 except subprocess.TimeoutExpired:
                     proc.kill()
-            labelling._stop_embedded_redis()
-        checks = labelling.check(project_id, tally)
+            load.stop_embedded_redis()
+        checks = load.check(project_id, tally)
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT count(*) FROM labelling_vote v JOIN pairs_pair p ON p.id = v.pair_id "
@@ -172,7 +165,7 @@ def run(figures: Figures) -> None:
             for ms, at in zip(tally.vote_ms, tally.vote_at, strict=True)
             if began + 60 * m <= at < began + 60 * (m + 1)
         ]
-        p95s.append(labelling.quantile(window, 0.95))
+        p95s.append(load.quantile(window, 0.95))
         figures(f"p95_ms_minute_{m + 1}", p95s[-1], "ms")
     figures("p95_last_over_first", p95s[-1] / p95s[0] if p95s[0] else float("nan"), "")
     figures("votes_per_s", len(tally.vote_ms) / SECONDS, "votes/s")

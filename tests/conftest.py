@@ -14,16 +14,35 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from django.conf import settings
+from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def shared_data(name: str, *, or_else: Path | None = None) -> Path:
+    """The file ``name`` of the team's data folder, ../shared/data beside the checkout.
+
+    Where it is missing, a test takes ``or_else`` if it has one, else is skipped; on CI (CI is
+    "true"), which always has the folder, a missing file fails the test instead, so a test of
+    real data cannot pass there by not running."""
+    path = SHARED_DATA / name
+    if path.exists():
+        return path
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{path} is missing, and CI always has ../shared/data")
+    if or_else is not None:
+        return or_else
+    pytest.skip(f"{path} is not here (the team's shared data folder)")
 
 
 @pytest.fixture
@@ -169,6 +188,15 @@ def wait_until(predicate: Any, timeout: float = 60, interval: float = 0.2) -> An
             return value
         time.sleep(interval)
     raise TimeoutError(f"condition not met after {timeout} s")
+
+
+@contextmanager
+def table_locked(table: str) -> Iterator[None]:
+    """Another session holds ``table`` locked, so statements that read it wait."""
+    with psycopg.connect(**connection.get_connection_params()) as other:
+        other.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+        yield
+        other.rollback()
 
 
 # --- Real Chromium (Debian's) driven by Playwright, against the live ASGI server ----------------

@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from webapp import embedded
 
@@ -19,30 +20,51 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 
 def envbool(name: str, default: bool) -> bool:
-    return os.environ.get(name, str(default)).strip().lower() in ("1", "true", "yes", "on")
+    """The boolean in the variable ``name``, any case; a typo stops PrefLab, never reads false."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    true, false = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+    word = value.strip().lower()
+    if word and word not in true + false:  # set but empty is false, as it always was
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a boolean: use one of {', '.join(true + false)} (any case)"
+        )
+    return word in true
 
 
 def envint(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
+    """The whole number in the variable ``name``; anything else stops PrefLab."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a whole number (for example {name}={default})"
+        ) from None
 
 
 def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-PREFLAB_HOME = Path(os.environ.get("PREFLAB_HOME", BASE_DIR / "var")).resolve()
-DEBUG = envbool("DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    # A key of our own, kept under PREFLAB_HOME, so sessions survive restarts without setup.
-    key_file = PREFLAB_HOME / "secret_key"
+def kept_secret_key(home: Path) -> str:
+    """A key of our own, kept under PREFLAB_HOME, so sessions survive restarts without setup."""
+    key_file = home / "secret_key"
     if not key_file.exists():
         import secrets
 
-        PREFLAB_HOME.mkdir(parents=True, exist_ok=True)
+        home.mkdir(parents=True, exist_ok=True)
         key_file.write_text(secrets.token_urlsafe(50))
         key_file.chmod(0o600)
-    SECRET_KEY = key_file.read_text().strip()
+    return key_file.read_text().strip()
+
+
+PREFLAB_HOME = Path(os.environ.get("PREFLAB_HOME", BASE_DIR / "var")).resolve()
+DEBUG = envbool("DEBUG", False)
+SECRET_KEY = os.environ.get("SECRET_KEY", "") or kept_secret_key(PREFLAB_HOME)
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
@@ -235,8 +257,6 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
-SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from tests.exports.helpers import add_scores, add_votes, make_pairs
-from webapp.exports import selectors
+from webapp.dbbackend import copy_binary
+from webapp.exports import selectors, streaming
 from webapp.exports.selectors import ExportSpec
 from webapp.exports.services import export_create, export_write
 from webapp.jobs.models import Job
@@ -31,18 +32,18 @@ def test_chunks_and_blocks_change_nothing_in_the_files(
     add_votes(made.pairs[9], ["a", "a"])
     whole = _export(project, fmt)
     statements: list[int] = []  # pieces each COPY statement sent
-    original = selectors._copy_out
+    original = copy_binary.copy_out
 
-    def counting(*args: Any) -> Any:
+    def counting(*args: Any, **kwargs: Any) -> Any:
         statements.append(0)
-        for piece in original(*args):
+        for piece in original(*args, **kwargs):
             statements[-1] += 1
             yield piece
 
-    monkeypatch.setattr(selectors, "_copy_out", counting)
-    monkeypatch.setattr(selectors, "CHUNK_IDS", 3)
+    monkeypatch.setattr(copy_binary, "copy_out", counting)
+    monkeypatch.setattr(streaming, "CHUNK_IDS", 3)
     monkeypatch.setattr(selectors, "PIECE_IDS", 2)  # a line or two per COPY row
-    monkeypatch.setattr(selectors, "BLOCK_BYTES", 200)
+    monkeypatch.setattr(streaming, "BLOCK_BYTES", 200)
     if fmt == "parquet":
         from webapp.exports import writers
 

@@ -10,7 +10,8 @@ import pytest
 from django.db import connection
 
 from tests.exports.helpers import add_scores, add_votes, make_pairs
-from webapp.exports import selectors
+from webapp.dbbackend import copy_binary
+from webapp.exports import streaming
 from webapp.exports.selectors import ExportSpec
 from webapp.exports.services import export_create, export_write
 
@@ -39,21 +40,21 @@ def test_parallel_streams_write_the_same_bytes(
     made = make_pairs(project, 40)
     add_scores(project, made, flag_ids=(made.pairs[5].pk, made.pairs[17].pk))
     add_votes(made.pairs[9], ["a", "b", "b"])
-    monkeypatch.setattr(selectors, "STREAMS", 1)
+    monkeypatch.setattr(streaming, "STREAMS", 1)
     one = _export(project, fmt)
     before = _backends()
     statements: list[int] = []
-    original = selectors._parallel_blocks
+    original = copy_binary.parallel_blocks
 
     def counting(statements_in: list[Any], **kwargs: Any) -> Any:
         statements.append(len(statements_in))
         return original(statements_in, **kwargs)
 
-    monkeypatch.setattr(selectors, "_parallel_blocks", counting)
-    monkeypatch.setattr(selectors, "STREAMS", 3)
-    monkeypatch.setattr(selectors, "PARALLEL_CHUNK_IDS", 4)
-    monkeypatch.setattr(selectors, "BLOCK_BYTES", 300)
-    monkeypatch.setattr(selectors, "STREAM_BUFFER_BYTES", 600)  # two blocks, then a stream waits
+    monkeypatch.setattr(copy_binary, "parallel_blocks", counting)
+    monkeypatch.setattr(streaming, "STREAMS", 3)
+    monkeypatch.setattr(streaming, "PARALLEL_CHUNK_IDS", 4)
+    monkeypatch.setattr(streaming, "BLOCK_BYTES", 300)
+    monkeypatch.setattr(streaming, "STREAM_BUFFER_BYTES", 600)  # two blocks, then a stream waits
     many = _export(project, fmt)
     assert statements and max(statements) > 3  # the parallel path ran, on many id ranges
     assert [f["sha256"] for f in many.files[:-1]] == [f["sha256"] for f in one.files[:-1]]

@@ -7,18 +7,15 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 
-from tests.conftest import process_env, start_worker, wait_until
+from tests.conftest import process_env, start_worker, table_locked, wait_until
 from webapp.celery import app
 from webapp.exports.models import ExportSnapshot
 from webapp.exports.selectors import ExportSpec
@@ -52,15 +49,6 @@ def _kill_when_under_way(job: Job, queue: str, log: Path, *, under_way: Q = PAST
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait()
     assert Job.objects.get(pk=job.pk).status == Job.Status.RUNNING  # nobody left to say otherwise
-
-
-@contextmanager
-def _table_locked(table: str) -> Iterator[None]:
-    """Another session holds ``table`` locked, so statements that read it wait."""
-    with psycopg.connect(**connection.get_connection_params()) as other:
-        other.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
-        yield
-        other.rollback()
 
 
 def _reap(monkeypatch: Any, job: Job) -> None:
@@ -99,7 +87,7 @@ def test_killed_import_and_export_jobs_fail_and_a_retry_completes_them(
     Job.objects.filter(pk=snapshot.job.pk).update(queue=queue)
     # 100k short rows export in well under a second: the export counts its rows (and says how
     # many), then waits at its first COPY, which reads the responses, until the kill.
-    with _table_locked("pairs_response"):
+    with table_locked("pairs_response"):
         _kill_when_under_way(
             snapshot.job, queue, tmp_path / "export-worker.log", under_way=Q(progress_total=N)
         )

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from tests.scoring.test_scoring_runs import load_pairs
+from tests.scoring.test_a_scoring_run_on_a_worker_stores_every_labelled_pair import load_pairs
 from webapp.pairs.labels import effective_labels
 from webapp.scoring.models import PairScore, ScoringRun
 from webapp.training.services import TrainingOptions

@@ -1,10 +1,10 @@
 """Reads for exports: the rows of a dataset, straight out of PostgreSQL, and snapshot lookups.
 
-``export_rows`` is the one place that decides what a row of an exported dataset holds. Each row
-is built by PostgreSQL as a finished JSON object (``row_to_json``) and streamed with
-``COPY (SELECT ...) TO STDOUT``, the lines of 16 pairs to a COPY row: Python never holds more
-than one block of lines, never builds a dict per pair, and the same JSON feeds both writers
-(JSON Lines as is, Parquet through pyarrow's JSON reader).
+``export_sql`` is the one place that decides what a row of an exported dataset holds. Each row
+is built by PostgreSQL as a finished JSON object (``row_to_json``), the lines of 16 pairs to a
+COPY row, and ``webapp.exports.streaming`` streams them with ``COPY (SELECT ...) TO STDOUT``:
+Python never holds more than one block of lines, never builds a dict per pair, and the same
+JSON feeds both writers (JSON Lines as is, Parquet through pyarrow's JSON reader).
 
 Where each column comes from:
   label, label_source, human_agreement
@@ -24,49 +24,31 @@ Where each column comes from:
   margin (optional)
       max(mu, 0), the preference strength TRL's reward loss subtracts; 0 where mu is unknown.
 
-Apps that are not installed contribute nulls, so an export works at every stage of a project.
+A project with no complete scoring run has null mu and sigma and only the flags of checks,
+so an export works at every stage of a project.
 """
 
 from __future__ import annotations
 
-import queue
 import re
-import threading
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import psycopg
-from django.apps import apps
-from django.conf import settings
 from django.db import connection
 from django.db.models import QuerySet
 
 from webapp.exports.models import ExportSnapshot
+from webapp.flags.models import Flag
 from webapp.pairs.labels import effective_label_sql
 from webapp.projects.models import Membership, Project
 from webapp.projects.selectors import project_for_user
+from webapp.review.models import PairReview
+from webapp.scoring.models import PairScore, ScoringRun
 
-# Bytes of JSON lines handed to a writer at a time: the unit of memory of an export.
-BLOCK_BYTES = 8 * 1024 * 1024
 # Pair ids whose JSON lines PostgreSQL sends as one COPY row, a piece: each COPY row costs
 # the exporting process several microseconds, far more than writing a 1 KB line does. A piece
 # is one text value, which PostgreSQL caps at 1 GB: 16 lines may hold 64 MB each.
 PIECE_IDS = 16
-# Pair ids per COPY statement: between two statements an export may record its progress.
-# PostgreSQL sorts a statement's lines into pieces; those of 20k HH-RLHF pairs (about 22 MB)
-# sort in WORK_MEM, those of 100k spilled to disk.
-CHUNK_IDS = 20_000
-# Connections that build an export's rows at once (PostgreSQL runs one statement on one core)
-# and the bytes of rows each may have waiting for the writer.
-# Several streams take smaller id ranges, so one range's rows fit in what a stream may buffer.
-# None: settings.EXPORT_STREAMS.
-STREAMS: int | None = None
-STREAM_BUFFER_BYTES = 24 * 1024 * 1024
-PARALLEL_CHUNK_IDS = 10_000
-# Memory for one statement's sorts and hashes (the server's default, 4 MB, spills to disk).
-WORK_MEM = "64MB"
 
 
 class ExportError(ValueError):
@@ -103,45 +85,24 @@ class ExportSpec:
 
 @dataclass(frozen=True)
 class ScoreSource:
-    """Where mu / sigma / flags come from for one export (None: nowhere yet)."""
+    """The scoring run whose mu / sigma / flags one export reads (None: none yet)."""
 
     run_id: int | None
-    score_table: str | None
-    flag_table: str | None
 
     @property
     def has_scores(self) -> bool:
-        return self.run_id is not None and self.score_table is not None
+        return self.run_id is not None
 
 
 def score_source(*, project: Project) -> ScoreSource:
-    """The project's latest complete scoring run and the tables to read, where installed."""
-    score_table = flag_table = None
-    run_id = None
-    if apps.is_installed("webapp.scoring"):
-        from webapp.scoring.models import PairScore, ScoringRun
-
-        score_table = PairScore._meta.db_table
-        run_id = (
-            ScoringRun.objects.filter(project=project, complete=True)
-            .order_by("-id")
-            .values_list("id", flat=True)
-            .first()
-        )
-    if apps.is_installed("webapp.flags"):
-        from webapp.flags.models import Flag
-
-        flag_table = Flag._meta.db_table
-    return ScoreSource(run_id=run_id, score_table=score_table, flag_table=flag_table)
-
-
-def review_source() -> str | None:
-    """The table of the review decisions in force, where the review app is installed."""
-    if apps.is_installed("webapp.review"):
-        from webapp.review.models import PairReview
-
-        return PairReview._meta.db_table
-    return None
+    """The project's latest complete scoring run."""
+    run_id = (
+        ScoringRun.objects.filter(project=project, complete=True)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    return ScoreSource(run_id=run_id)
 
 
 def _base_sql(*, source: ScoreSource, split: str | None, only_witnesses: bool = False) -> str:
@@ -153,7 +114,7 @@ def _base_sql(*, source: ScoreSource, split: str | None, only_witnesses: bool = 
     ids = "= ANY(%(witnesses)s)" if only_witnesses else "BETWEEN %(lo)s AND %(hi)s"
     label = effective_label_sql(pair="p", votes_where=f"v.pair_id {ids}")
     scores = (
-        f"LEFT JOIN {source.score_table} s ON s.pair_id = p.id AND s.run_id = %(run)s"
+        f"LEFT JOIN {PairScore._meta.db_table} s ON s.pair_id = p.id AND s.run_id = %(run)s"
         if source.has_scores
         else ""
     )
@@ -162,27 +123,23 @@ def _base_sql(*, source: ScoreSource, split: str | None, only_witnesses: bool = 
         if source.has_scores
         else "NULL::float8 AS mu_scored, NULL::text AS label_scored, NULL::float8 AS sigma"
     )
-    if source.flag_table:
-        run_clause = (
-            "(g.scoring_run_id IS NULL OR g.scoring_run_id = %(run)s)"
-            if source.run_id is not None
-            else "g.scoring_run_id IS NULL"
-        )
-        flags = f"""LEFT JOIN (
-                SELECT g.pair_id, array_agg(DISTINCT g.kind ORDER BY g.kind) AS flags
-                FROM {source.flag_table} g
-                WHERE g.project_id = %(project)s AND {run_clause} AND g.pair_id {ids}
-                GROUP BY g.pair_id
-            ) f ON f.pair_id = p.id"""
-        flag_col = "f.flags"
-    else:
-        flags, flag_col = "", "NULL::text[] AS flags"
+    run_clause = (
+        "(g.scoring_run_id IS NULL OR g.scoring_run_id = %(run)s)"
+        if source.has_scores
+        else "g.scoring_run_id IS NULL"
+    )
+    flags = f"""LEFT JOIN (
+            SELECT g.pair_id, array_agg(DISTINCT g.kind ORDER BY g.kind) AS flags
+            FROM {Flag._meta.db_table} g
+            WHERE g.project_id = %(project)s AND {run_clause} AND g.pair_id {ids}
+            GROUP BY g.pair_id
+        ) f ON f.pair_id = p.id"""
     split_clause = "AND p.split = %(split)s" if split is not None else ""
     return f"""
         SELECT p.id, p.split, p.prompt_id, p.response_a_id, p.response_b_id,
             coalesce({label.label}, '') AS label, {label.source} AS label_source,
             {label.agreement} AS agreement, {label.reviewed} AS reviewed,
-            {score_cols}, {flag_col}
+            {score_cols}, f.flags
         FROM pairs_pair p
         {label.joins}
         {scores}
@@ -224,23 +181,19 @@ def check_spec(*, spec: ExportSpec, project: Project | None = None) -> None:
     """Raise ExportError for filters PrefLab has no data for."""
     if spec.style not in ExportSnapshot.Style.values:
         raise ExportError(f"unknown style {spec.style!r}")
-    if spec.reviewed_only:
-        table = review_source()
-        if table is None:
-            raise ExportError("reviewed only: PrefLab has no review app, so no pair is reviewed")
-        if project is not None:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"SELECT EXISTS (SELECT 1 FROM {table} WHERE project_id = %s "
-                    "AND outcome IN ('keep', 'flip', 'tie'))",
-                    [project.pk],
-                )
-                row = cursor.fetchone()
-            if not (row and row[0]):
-                raise ExportError(
-                    "reviewed only: this project has no review decisions that set a label "
-                    "(keep, flip or tie) yet, so no pair would be exported"
-                )
+    if spec.reviewed_only and project is not None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT EXISTS (SELECT 1 FROM {PairReview._meta.db_table} WHERE project_id = %s "
+                "AND outcome IN ('keep', 'flip', 'tie'))",
+                [project.pk],
+            )
+            row = cursor.fetchone()
+        if not (row and row[0]):
+            raise ExportError(
+                "reviewed only: this project has no review decisions that set a label "
+                "(keep, flip or tie) yet, so no pair would be exported"
+            )
 
 
 def export_sql(
@@ -312,8 +265,9 @@ def _in_pieces(rows_sql: str) -> str:
 
 
 # For each column that may be null: the first exported pair that has a value in it. These
-# pairs open each file (see export_rows), so a reader that guesses column types from the start
-# of a file (datasets' JSON loader reads 10 MB at a time) sees every column's type at once.
+# pairs open each file (see streaming.export_rows), so a reader that guesses column types from
+# the start of a file (datasets' JSON loader reads 10 MB at a time) sees every column's type
+# at once.
 WITNESSES = {
     "witness_agreement": "b.agreement",
     "witness_scored": "b.mu_scored",
@@ -388,173 +342,6 @@ def export_counts(
         if values["reason"] == "exported":
             split_counts.update({name: values[name] for name in (*tallies, *ids)})
     return counts
-
-
-def export_rows(
-    *,
-    project: Project,
-    spec: ExportSpec,
-    split: str,
-    source: ScoreSource | None = None,
-    witnesses: list[int] | None = None,
-    id_range: tuple[int, int] | None = None,
-    chunk_ids: int | None = None,
-    block_bytes: int | None = None,
-    streams: int | None = None,
-) -> Iterator[bytes]:
-    """The JSON lines of one split file, as blocks of whole lines (each ending in a newline)
-    of about ``block_bytes``, streamed from PostgreSQL by COPY: flat memory at any size.
-
-    The ``witnesses`` pairs (see WITNESSES) come first, then the others in id order, one COPY
-    per ``chunk_ids`` (CHUNK_IDS) ids of ``id_range``. Between two COPY statements the
-    generator yields an empty block: the caller's database connection is free then (and,
-    with several streams, always).
-
-    With ``streams`` (STREAMS) above 1 and no transaction open, the statements run on that many
-    connections of their own at once, each a few statements ahead of the one being read,
-    with at most STREAM_BUFFER_BYTES waiting per stream: PostgreSQL builds the rows of
-    several id ranges in parallel, and the blocks still come out in order, exactly as one
-    connection gives them. Inside a transaction (uncommitted rows are invisible to other
-    connections) one connection does it all.
-    """
-    block_bytes = block_bytes or BLOCK_BYTES
-    streams = streams or STREAMS or settings.EXPORT_STREAMS
-    lo, hi = id_range or (0, 2**63 - 1)
-    parallel = streams > 1 and not connection.in_atomic_block
-    chunk_ids = chunk_ids or (PARALLEL_CHUNK_IDS if parallel else CHUNK_IDS)
-    step = chunk_ids if id_range else hi + 1  # no range given: one statement
-    ranges: list[tuple[int, int, bool]] = [(lo, hi, True)] if witnesses else []
-    start = lo
-    while start <= hi:
-        end = min(hi, start + step - 1)
-        ranges.append((start, end, False))
-        start = end + 1
-    statements = []
-    for first_id, last_id, first in ranges:
-        sql, params = export_sql(
-            project=project,
-            spec=spec,
-            split=split,
-            source=source,
-            witnesses=witnesses,
-            first=first,
-            id_range=(first_id, last_id),
-        )
-        statements.append((sql, params))
-    if parallel and len(statements) > 1:
-        yield from _parallel_blocks(statements, streams=streams, block_bytes=block_bytes)
-        return
-    with connection.cursor() as cursor:
-        for sql, params in statements:
-            yield from _blocks(cursor.cursor, sql, params, block_bytes=block_bytes)
-            yield b""
-
-
-# COPY's binary format sends each text value as it is, after its length: the text format
-# would escape every backslash (and JSON text has plenty) and the CSV format looks at every
-# byte for its quote character, each a pass over all the lines. Each row of the stream is
-# one COPY data message (PostgreSQL sends one per row): a field count (2 bytes, here 1), the
-# piece's length (4 bytes) and the piece; the first message starts with the format's header
-# and the last one is the trailer, a field count of -1.
-_BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00"
-_HEADER_BYTES = len(_BINARY_HEADER) + 8  # signature, flags, header extension length (0)
-_ROW_PREFIX = 6
-_TRAILER = b"\xff\xff"
-
-
-def _copy_out(raw: Any, sql: str, params: dict[str, Any]) -> Iterator[memoryview]:
-    """The rows of ``COPY (sql) TO STDOUT`` on a psycopg cursor, one text value each (a piece
-    of JSON lines, see export_sql), without a newline at its end."""
-    work_mem = f"SET LOCAL work_mem = '{WORK_MEM}'"
-    # COPY takes no bind parameters: psycopg quotes them into the statement client-side
-    statement = psycopg.ClientCursor(raw.connection).mogrify(sql, params)
-    with raw.connection.transaction():
-        raw.execute(work_mem)  # sorts and hashes of one id range in memory, not on disk
-        with raw.copy(f"COPY ({statement}) TO STDOUT (FORMAT binary)") as copy:
-            first = True
-            for data in copy:
-                row = memoryview(data)
-                if first:
-                    if bytes(row[: len(_BINARY_HEADER)]) != _BINARY_HEADER:
-                        raise psycopg.DataError("COPY sent no binary header")
-                    row, first = row[_HEADER_BYTES:], False
-                if not row or row == _TRAILER:  # a header sent alone, or the end
-                    continue
-                if int.from_bytes(row[2:_ROW_PREFIX], "big", signed=True) != len(row) - _ROW_PREFIX:
-                    raise psycopg.DataError("a COPY data message held other than one row")
-                yield row[_ROW_PREFIX:]
-
-
-def _lines(pieces: list[memoryview]) -> bytes:
-    """Pieces of JSON lines as one block, each line ending in a newline, copied once."""
-    return b"\n".join([*pieces, b""])
-
-
-def _blocks(raw: Any, sql: str, params: dict[str, Any], *, block_bytes: int) -> Iterator[bytes]:
-    """The JSON lines of one COPY statement, as blocks of whole lines of about block_bytes."""
-    pieces: list[memoryview] = []
-    size = 0
-    for piece in _copy_out(raw, sql, params):
-        pieces.append(piece)
-        size += len(piece) + 1
-        if size >= block_bytes:
-            yield _lines(pieces)
-            pieces, size = [], 0
-    if pieces:
-        yield _lines(pieces)
-
-
-_DONE = object()
-
-
-def _parallel_blocks(
-    statements: list[tuple[str, dict[str, Any]]], *, streams: int, block_bytes: int
-) -> Iterator[bytes]:
-    """The blocks of each statement in turn, the statements run ``streams`` at a time, each on
-    a connection of its worker thread (Django gives every thread its own). A worker hands its
-    blocks over through a bounded queue, so a stream that is ahead waits rather than grows."""
-    stop = threading.Event()
-    depth = max(2, STREAM_BUFFER_BYTES // block_bytes)
-    queues = [queue.Queue[Any](maxsize=depth) for _ in statements]
-
-    def put(q: queue.Queue[Any], item: Any) -> bool:
-        while not stop.is_set():
-            try:
-                q.put(item, timeout=0.2)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def work(index: int) -> None:
-        q = queues[index]
-        if stop.is_set():
-            return
-        sql, params = statements[index]
-        try:
-            with connection.cursor() as cursor:
-                for block in _blocks(cursor.cursor, sql, params, block_bytes=block_bytes):
-                    if not put(q, block):
-                        return
-            put(q, _DONE)
-        except BaseException as exc:  # handed to the reader, which raises it
-            put(q, exc)
-        finally:
-            connection.close()  # this thread's own connection
-
-    pool = ThreadPoolExecutor(max_workers=streams, thread_name_prefix="export-copy")
-    try:
-        for index in range(len(statements)):
-            pool.submit(work, index)
-        for q in queues:
-            while (item := q.get()) is not _DONE:
-                if isinstance(item, BaseException):
-                    raise item
-                yield item
-            yield b""
-    finally:
-        stop.set()
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 # --- snapshots ------------------------------------------------------------------------------

@@ -37,10 +37,10 @@ from webapp.exports.selectors import (
     ExportSpec,
     check_spec,
     export_counts,
-    export_rows,
     score_source,
     split_file_stem,
 )
+from webapp.exports.streaming import export_rows
 from webapp.exports.writers import (
     JsonlWriter,
     ParquetWriter,

@@ -1,6 +1,6 @@
 """Streaming file writers for exports: blocks of JSON lines in, one dataset file out.
 
-Both writers take the blocks ``selectors.export_rows`` yields (whole lines, each a JSON object)
+Both writers take the blocks ``streaming.export_rows`` yields (whole lines, each a JSON object)
 and keep at most a block or a row group in memory. Data is written exactly as PostgreSQL
 produced it: nothing is escaped or rewritten, so every text round-trips byte for byte.
 Each writer hashes what it writes as it writes it, so a file's SHA-256 costs no second read.

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import process_env, start_worker, wait_until
-from tests.scoring.test_scoring_runs import load_pairs
+from tests.scoring.test_a_scoring_run_on_a_worker_stores_every_labelled_pair import load_pairs
 from webapp.jobs import services as job_services
 from webapp.jobs.models import Job
 from webapp.scoring.models import PairScore, ScoringRun

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import log_in
-from tests.conftest import SHARED_DATA
+from tests.conftest import shared_data
 from tests.factories import PASSWORD, MembershipFactory, ProjectFactory, UserFactory
 from webapp.labelling.models import Vote
 from webapp.pairs.models import Pair
@@ -19,8 +19,7 @@ TEST_DATA = Path(__file__).resolve().parents[1] / "imports" / "data"
 
 
 def pandalm_file() -> Path:
-    real = SHARED_DATA / "pandalm" / "testset-v1.json"
-    return real if real.exists() else TEST_DATA / "pandalm-sample.json"
+    return shared_data("pandalm/testset-v1.json", or_else=TEST_DATA / "pandalm-sample.json")
 
 
 def upload(page: Any, project_id: int, path: Path) -> None:

@@ -4,7 +4,6 @@ download a file and load it; a cancelled export leaves no files and says so."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
@@ -12,7 +11,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests.api.conftest import client_for
-from tests.conftest import wait_until
+from tests.conftest import table_locked, wait_until
 from tests.exports.helpers import make_pairs
 from webapp.exports.models import ExportSnapshot
 from webapp.jobs.models import Job
@@ -59,21 +58,39 @@ def test_an_export_job_runs_on_a_worker_and_its_file_downloads(
     assert page.status_code == 302
 
 
+def _work_folders(snapshot: ExportSnapshot) -> list[Any]:
+    """The hidden folders an export writes its files in before it renames one into place."""
+    return sorted(snapshot.path.parent.glob(f".{snapshot.path.name}.partial-*"))
+
+
 def test_a_cancelled_export_writes_nothing(api: APIClient, project: Any) -> None:
-    make_pairs(project, 4)
-    started = api.post(
-        f"/api/projects/{project.pk}/exports/", {"file_format": "jsonl"}, format="json"
-    ).json()
-    api.post(f"/api/jobs/{started['job']['id']}/cancel/")
+    made = make_pairs(project, 4)
+    exported = sum(1 for e in made.expected.values() if e["label"] in ("a", "b"))
+    # The worker counts the rows (and says how many), then waits at its first COPY, which reads
+    # the responses, with its work folder made: the cancel comes while it is writing.
+    with table_locked("pairs_response"):
+        started = api.post(
+            f"/api/projects/{project.pk}/exports/", {"file_format": "jsonl"}, format="json"
+        ).json()
+        job_id = started["job"]["id"]
+        wait_until(
+            lambda: Job.objects.filter(
+                pk=job_id, status=Job.Status.RUNNING, progress_total=exported
+            ).exists(),
+            timeout=60,
+            interval=0.05,
+        )
+        snapshot = ExportSnapshot.objects.get(pk=started["export"]["id"])
+        assert _work_folders(snapshot)
+        assert api.post(f"/api/jobs/{job_id}/cancel/").status_code < 300
 
     def ended() -> Any:
-        snapshot = ExportSnapshot.objects.get(pk=started["export"]["id"])
-        return snapshot if snapshot.status in ("ready", "failed") else None
+        job = Job.objects.get(pk=job_id)
+        return job if job.finished_at is not None else None
 
-    snapshot = wait_until(ended, timeout=60)
-    job = Job.objects.get(pk=started["job"]["id"])
-    if job.status == Job.Status.CANCELLED:  # the usual case: cancelled before the worker ran it
-        assert snapshot.status == "failed"
-        assert not Path(snapshot.directory).exists()
-    else:  # the worker was quicker than the cancel
-        assert snapshot.status == "ready"
+    job = wait_until(ended, timeout=60)
+    assert job.status == Job.Status.CANCELLED
+    snapshot.refresh_from_db()
+    assert snapshot.status == ExportSnapshot.Status.FAILED and not snapshot.files
+    assert not snapshot.path.exists()
+    assert _work_folders(snapshot) == []

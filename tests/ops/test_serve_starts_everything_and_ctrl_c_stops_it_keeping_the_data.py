@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, wait_for_port
-from tests.ops.test_embedded_default import postgres_running
+from tests.ops.test_the_embedded_servers_keep_their_data_across_a_restart import postgres_running
 from webapp import embedded
 
 pytestmark = pytest.mark.slow
