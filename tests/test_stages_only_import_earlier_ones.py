@@ -77,7 +77,7 @@ def test_every_package_of_webapp_has_a_place_in_the_order() -> None:
     ("module", "imported", "allowed"),
     [
         ("webapp.scoring.services", "webapp.flags.models", True),
-        ("webapp.scoring.services", "webapp.review.services", False),
+        ("webapp.scoring.services", "webapp.review.queue", False),
         ("webapp.pairs.labels", "webapp.labelling.models", False),
         ("webapp.review.queue", "webapp.scoring.selectors", True),
     ],

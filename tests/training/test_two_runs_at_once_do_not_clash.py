@@ -10,7 +10,8 @@ import pytest
 from django.db import connections
 
 from tests.training.helpers import labelled_project, quick
-from webapp.training.models import RegisteredModel, TrainingRun
+from webapp.registry.models import RegisteredModel
+from webapp.training.models import TrainingRun
 from webapp.training.services import training_run_create, training_run_execute
 
 pytestmark = pytest.mark.slow

@@ -49,7 +49,7 @@ class Assignment(models.Model):
     served_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
-    # Self-consistency (webapp/checks/repeats.py): a pair this annotator already voted on,
+    # Self-consistency (webapp/labelling/repeats.py): a pair this annotator already voted on,
     # served to them again later with A and B swapped. A repeat never writes a Vote and never
     # counts on the queue row; its answer goes to checks.RepeatAnswer.
     repeat_of = models.OneToOneField(
