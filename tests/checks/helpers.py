@@ -8,6 +8,19 @@ from typing import Any
 from webapp.pairs.models import Pair, Prompt, Response
 from webapp.projects.models import Project
 
+# Similar prompts in pairs (bread / cake, rice / pasta...), each with its preferred answer:
+# the contrast check's neighbour search finds them.
+PROMPTS = [
+    ("How do I bake bread at home?", "Mix flour, water, yeast and salt; knead; proof; bake."),
+    ("How do I bake a cake at home?", "Cream butter and sugar, add eggs and flour, bake."),
+    ("How do I cook rice on the stove?", "Rinse the rice, simmer covered for 15 minutes."),
+    ("How do I cook pasta on the stove?", "Boil salted water, cook the pasta until al dente."),
+    ("What is the capital of France?", "Paris is the capital of France."),
+    ("What is the capital of Italy?", "Rome is the capital of Italy."),
+    ("How far is the Moon from Earth?", "About 384,000 kilometres on average."),
+    ("How far is the Sun from Earth?", "About 150 million kilometres on average."),
+]
+
 
 def _hash(text: str) -> bytes:
     return hashlib.sha256(text.encode()).digest()[:16]

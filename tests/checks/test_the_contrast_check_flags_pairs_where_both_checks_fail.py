@@ -9,23 +9,12 @@ from typing import Any
 
 import pytest
 
-from tests.checks.helpers import pair
+from tests.checks.helpers import PROMPTS, pair
 from webapp.checks.services import CheckOptions, check_run_create, check_run_execute
 from webapp.flags.models import Flag
 from webapp.pairs.models import Pair
 from webapp.scoring.models import ScoringRun
 from workers.rm.config import EncoderConfig, EnsembleConfig
-
-PROMPTS = [
-    ("How do I bake bread at home?", "Mix flour, water, yeast and salt; knead; proof; bake."),
-    ("How do I bake a cake at home?", "Cream butter and sugar, add eggs and flour, bake."),
-    ("How do I cook rice on the stove?", "Rinse the rice, simmer covered for 15 minutes."),
-    ("How do I cook pasta on the stove?", "Boil salted water, cook the pasta until al dente."),
-    ("What is the capital of France?", "Paris is the capital of France."),
-    ("What is the capital of Italy?", "Rome is the capital of Italy."),
-    ("How far is the Moon from Earth?", "About 384,000 kilometres on average."),
-    ("How far is the Sun from Earth?", "About 150 million kilometres on average."),
-]
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.checks.test_contrast_check_on_project_pairs import PROMPTS
+from tests.checks.helpers import PROMPTS
 from workers.rm.cache import EmbeddingCache
 from workers.rm.checks import ContrastConfig, ContrastFindings, contrast_check
 from workers.rm.config import EncoderConfig, EnsembleConfig
