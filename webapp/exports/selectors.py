@@ -43,7 +43,8 @@ from webapp.pairs.labels import effective_label_sql
 from webapp.projects.models import Membership, Project
 from webapp.projects.selectors import project_for_user
 from webapp.review.models import PairReview
-from webapp.scoring.models import PairScore, ScoringRun
+from webapp.scoring.models import PairScore
+from webapp.scoring.selectors import latest_complete_run_id
 
 # Pair ids whose JSON lines PostgreSQL sends as one COPY row, a piece: each COPY row costs
 # the exporting process several microseconds, far more than writing a 1 KB line does. A piece
@@ -96,13 +97,7 @@ class ScoreSource:
 
 def score_source(*, project: Project) -> ScoreSource:
     """The project's latest complete scoring run."""
-    run_id = (
-        ScoringRun.objects.filter(project=project, complete=True)
-        .order_by("-id")
-        .values_list("id", flat=True)
-        .first()
-    )
-    return ScoreSource(run_id=run_id)
+    return ScoreSource(run_id=latest_complete_run_id(project=project))
 
 
 def _base_sql(*, source: ScoreSource, split: str | None, only_witnesses: bool = False) -> str:
