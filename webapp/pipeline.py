@@ -9,9 +9,14 @@ scores and flags, a check run its flags, a training run its registered model
     ---------------  -----------------------------------------------------------------------
     import           nothing: the labelling queue gets the new pairs by trigger
     aggregate votes  nothing: the effective label reads the new human labels as they are
-    scoring run      rebuild the review queue from the run's flags and scores; ask for more
-                     human votes on the most ambiguous pairs, where the project wants them
-    check run        rebuild the review queue, with the new checks flags
+    scoring run      fit the noise model on the run (P(wrong) per pair, from the answers so
+                     far), rebuild the review queue from the run's flags in its order; ask for
+                     more human votes on the most ambiguous pairs, where the project wants them
+    check run        refit the noise model (check results are among its features), rebuild
+                     the review queue with the new checks flags
+    review decisions a refit, as a job, once ``refit_every`` decisions came in since the last
+                     (started when a decision commits: webapp/review/decisions.py)
+    noise model fit  rebuild the review queue in the new P(wrong) order
     training run     nothing: the model was registered as the run completed
     export           nothing
     stale-job reaper fail the import batches and export snapshots of the jobs it failed, and
@@ -24,20 +29,36 @@ from webapp.checks.models import CheckRun
 from webapp.exports.services import export_snapshots_fail, exports_reap
 from webapp.imports.services import import_batches_fail
 from webapp.jobs.models import Job
+from webapp.projects.models import Project
 from webapp.review.ambiguity import ambiguity_votes_request
+from webapp.review.learning import noise_fit_create, noise_fit_execute
+from webapp.review.models import NoiseFit
 from webapp.review.queue import review_queue_rebuild
 from webapp.scoring.models import ScoringRun
 
 
+def _refit_in_process(project: Project) -> None:
+    fit = noise_fit_create(project=project, job=False)
+    noise_fit_execute(run=fit, progress=lambda *args: None)
+
+
 def after_scoring(*, run: ScoringRun) -> None:
-    """The review queue and the ambiguity-driven votes follow the new run's flags and scores."""
+    """The noise model, the review queue and the ambiguity-driven votes follow the new run's
+    flags and scores."""
+    _refit_in_process(run.project)
     review_queue_rebuild(project=run.project, run_id=run.pk)
     ambiguity_votes_request(run_id=run.pk)
 
 
 def after_checks(*, run: CheckRun) -> None:
-    """The review queue shows every flag, the new checks flags included."""
+    """The noise model reads the new check results; the queue shows every flag."""
+    _refit_in_process(run.project)
     review_queue_rebuild(project=run.project)
+
+
+def after_noise_fit(*, run: NoiseFit) -> None:
+    """The queue takes the new order (and the pairs the fit flagged)."""
+    review_queue_rebuild(project=run.project, run_id=run.scoring_run_id)
 
 
 def after_reaping(*, jobs: list[Job]) -> None:

@@ -104,6 +104,26 @@ def run_checks(job_id: int) -> None:
     )
 
 
+@app.task(name="preflab.refit_noise", acks_late=True)
+def refit_noise(job_id: int) -> None:
+    from webapp import pipeline
+    from webapp.jobs.runs import run_execute
+    from webapp.jobs.services import job_succeed
+    from webapp.review.learning import noise_fit_execute
+    from webapp.review.models import NoiseFit
+
+    done = run_execute(NoiseFit, job_id=job_id, execute=noise_fit_execute)
+    if done is None:
+        return
+    job, run, _ = done
+    pipeline.after_noise_fit(run=run)
+    job_succeed(
+        job=job,
+        result={"noise_fit": run.pk, "url": f"/projects/{run.project_id}/review/"},
+        message=f"noise model refitted on {run.n_answers} answers ({run.source})",
+    )
+
+
 @app.task(name="preflab.train_rm", acks_late=True)
 def train_rm(job_id: int) -> None:
     from webapp.jobs.runs import run_execute

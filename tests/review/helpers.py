@@ -10,6 +10,7 @@ from tests.labelling.helpers import make_pairs
 from webapp.flags.models import Flag
 from webapp.pairs.models import Pair
 from webapp.projects.models import Project
+from webapp.review.models import ReviewSettings
 from webapp.scoring.models import PairScore, ScoringRun
 
 
@@ -53,3 +54,11 @@ def reviewer(project: Project, name: str = "rita", *, login: bool = False) -> An
     from tests.labelling.helpers import annotator
 
     return annotator(project, name, role="reviewer", login=login)
+
+
+def in_severity_order(project: Project) -> None:
+    """The project's review queue in the severity order (most severe flag first, then most
+    negative mu) instead of the learning order."""
+    ReviewSettings.objects.update_or_create(
+        project=project, defaults={"queue_order": ReviewSettings.QueueOrder.SEVERITY}
+    )

@@ -9,7 +9,7 @@ import pytest
 
 from tests.browser.conftest import log_in
 from tests.factories import PASSWORD
-from tests.review.helpers import reviewer, scored_flagged_pairs
+from tests.review.helpers import in_severity_order, reviewer, scored_flagged_pairs
 from webapp.projects.models import Project
 from webapp.review import queue
 from webapp.review.models import ReviewDecision
@@ -20,6 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def test_a_reviewer_decides_with_the_keyboard_and_in_bulk(page: Any, transactional_db: Any) -> None:
     project = Project.objects.create(name="Review in the browser")
     _, pairs = scored_flagged_pairs(project, [-3.0, -2.0, -1.0, 0.01, 0.02, 0.03])
+    in_severity_order(project)  # the learning order has its own test
     queue.review_queue_rebuild(project=project)
     reviewer(project, "rev-kb", login=True)
     log_in(page, "rev-kb", PASSWORD)

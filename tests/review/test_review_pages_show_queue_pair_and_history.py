@@ -1,4 +1,4 @@
-"""The review pages: the queue most severe first with its filters, a pair's review page with
+"""The review pages: the queue in its severity order with its filters, a pair's review page with
 everything a reviewer needs in a fixed number of queries, a decision that moves on to the next
 pair, and the history page listing it."""
 
@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.labelling.helpers import annotator
-from tests.review.helpers import reviewer, scored_flagged_pairs
+from tests.review.helpers import in_severity_order, reviewer, scored_flagged_pairs
 from webapp.review import queue
 from webapp.review.models import ReviewDecision
 
@@ -21,6 +21,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def flagged(project: Any) -> list[Any]:
     _, pairs = scored_flagged_pairs(project, [-3.0, 0.05, -1.0, 2.0])
+    in_severity_order(project)
     queue.review_queue_rebuild(project=project)
     return pairs
 

@@ -24,6 +24,8 @@ class Flag(models.Model):
             "Reward model inconsistent on a contrast pair",
         )
         NEAR_IDENTICAL = "near_identical", "Chosen and rejected are nearly the same text"
+        # The review queue's noise model (webapp/review/learning.py, source="noise_model")
+        LIKELY_WRONG = "likely_wrong", "Likely wrong, by what reviewers taught the noise model"
 
     # How much a reviewer should care, for ordering the review queue: higher first.
     SEVERITY = {
@@ -37,6 +39,7 @@ class Flag(models.Model):
         Kind.NEAR_IDENTICAL: 3,
         Kind.ENSEMBLE_CYCLE: 2,
         Kind.CONTRAST_INCONSISTENT: 2,
+        Kind.LIKELY_WRONG: 4,
     }
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="flags")

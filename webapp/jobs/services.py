@@ -41,6 +41,7 @@ TASKS = {
     "export": "preflab.export_dataset",
     "train": "preflab.train_rm",
     "checks": "preflab.run_checks",
+    "noise": "preflab.refit_noise",
 }
 
 

@@ -21,6 +21,7 @@ from webapp.pairs.labels import effective_label, effective_label_sql
 from webapp.pairs.models import Pair
 from webapp.projects.models import Project
 from webapp.review.filters import QueueFilter
+from webapp.review.learning import noise_refit_if_due
 from webapp.review.models import (
     BulkAction,
     ReviewDecision,
@@ -75,6 +76,12 @@ def _what_it_answers(project: Project, pair_id: int, flag_id: int | None) -> dic
     return out
 
 
+def _refit_when_due(project: Project) -> None:
+    """Once the decision commits, the noise model learns from it when enough new answers came
+    in (webapp/review/learning.py)."""
+    transaction.on_commit(lambda: noise_refit_if_due(project=project))
+
+
 def _locked_pair(project: Project, pair_id: int) -> Pair:
     pair = Pair.objects.select_for_update().filter(project=project, pk=pair_id).first()
     if pair is None:
@@ -109,6 +116,7 @@ def review_decide(
         answers = _what_it_answers(project, pair_id, flag_id)
         if action == Action.MORE_VOTES:
             queue.votes_wanted_raise(project=project, pair_ids=[pair_id], extra=votes)
+        _refit_when_due(project)
         return ReviewDecision.objects.create(
             project=project,
             pair_id=pair_id,
@@ -156,6 +164,7 @@ def review_undo(
             queue.votes_wanted_lower(
                 project=project, pair_ids=[pair_id], fewer=target.votes_requested
             )
+        _refit_when_due(project)
         return ReviewDecision.objects.create(
             project=project,
             pair_id=pair_id,
@@ -279,4 +288,5 @@ def review_bulk_apply(
             queue.votes_wanted_raise(project=project, pair_ids=pair_ids, extra=votes)
         bulk.n_pairs = len(pair_ids)
         bulk.save(update_fields=["n_pairs"])
+        _refit_when_due(project)
     return bulk

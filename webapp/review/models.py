@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
+from webapp.jobs.models import Job, JobRun
 from webapp.pairs.models import Pair
 from webapp.projects.models import Project
 
@@ -140,8 +141,16 @@ class ReviewItem(models.Model):
     mu = models.FloatField(null=True)
     sigma = models.FloatField(null=True)
     label_scored = models.CharField(max_length=1, blank=True)
-    # Place in the queue (most severe flag first, then most negative mu, then pair id),
-    # numbered when the rows are built: the queue and "next pair" walk one index.
+    # The noise model's P(the label is wrong) (webapp/review/learning.py), whether the pair
+    # holds its place to explore (the model is least sure of it) and the features that raise
+    # its P(wrong) most, as [[name, part of the logit], ...].
+    p_wrong = models.FloatField(null=True)
+    exploring = models.BooleanField(default=False)
+    why = models.JSONField(default=list, blank=True)
+    # Place in the queue, numbered when the rows are built or the noise model is refitted:
+    # the queue and "next pair" walk one index. In the learning order (the default) most
+    # likely wrong first, with a share of places for exploring, decided pairs last; in the
+    # severity order most severe flag first, then most negative mu; then pair id.
     rank = models.BigIntegerField()
 
     class Meta:
@@ -194,6 +203,21 @@ class ReviewSettings(models.Model):
     ambiguity_extra_votes = models.PositiveSmallIntegerField(
         default=2, help_text="Extra votes asked for on each of them."
     )
+
+    class QueueOrder(models.TextChoices):
+        LEARNING = "learning", "Most likely wrong first (the noise model), exploring a share"
+        SEVERITY = "severity", "Most severe flag first, then most negative mu"
+
+    queue_order = models.CharField(
+        max_length=20, choices=QueueOrder.choices, default=QueueOrder.LEARNING
+    )
+    explore_share = models.FloatField(
+        default=0.05,
+        help_text="Share of queue places given to the pairs the noise model is least sure of.",
+    )
+    refit_every = models.PositiveIntegerField(
+        default=20, help_text="Refit the noise model after this many new answers."
+    )
     queue_built_at = models.DateTimeField(null=True, blank=True)
     queue_run_id = models.BigIntegerField(null=True, blank=True)
     # Dashboard figures that only change with a scoring run, computed when the queue is built.
@@ -233,3 +257,51 @@ class AmbiguityRequestPair(models.Model):
 
     def __str__(self) -> str:
         return f"pair {self.pair_id} in request {self.request_id}"
+
+
+class NoiseFit(JobRun):
+    """One fit of a project's noise model: P(label wrong) for every pair of a scoring run,
+    from the answers reviewers (and gold pairs, and later votes) gave so far."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="noise_fits")
+    job = models.OneToOneField(
+        Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="noise_fit"
+    )
+    scoring_run = models.ForeignKey(
+        "scoring.ScoringRun", null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    source = models.CharField(max_length=10, blank=True)  # "prior" | "model"
+    n_answers = models.PositiveIntegerField(default=0)
+    n_wrong = models.PositiveIntegerField(default=0)
+    # Out-of-fold AUC, Brier score and log loss on the answered pairs, beside the prior's.
+    metrics = models.JSONField(default=dict, blank=True)
+    coefficients = models.JSONField(default=dict, blank=True)
+
+    class Meta(JobRun.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"noise fit {self.pk} of {self.project_id} ({self.source}, {self.n_answers})"
+
+
+class PairNoise(models.Model):
+    """The latest noise fit's P(wrong) of each scored pair of the project."""
+
+    pair = models.OneToOneField(
+        Pair, primary_key=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    fit = models.ForeignKey(NoiseFit, on_delete=models.CASCADE, related_name="+")
+    p_wrong = models.FloatField()
+    # How much the fit's fold models disagree on the pair (std of their logits): the queue
+    # explores the pairs it is least sure about.
+    doubt = models.FloatField(default=0.0)
+    why = models.JSONField(default=list)  # [[feature, part of the logit], ...], largest first
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "p_wrong"], name="pairnoise_project_p")]
+
+    def __str__(self) -> str:
+        return f"pair {self.pair_id}: P(wrong) {self.p_wrong:.2f}"

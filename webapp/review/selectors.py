@@ -3,7 +3,9 @@ requests. Every list is one query or a few, whatever the project's size."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
@@ -14,6 +16,7 @@ from webapp.pairs.models import Pair, Prompt
 from webapp.projects.models import Project
 from webapp.review import filters
 from webapp.review.filters import QueueFilter
+from webapp.review.learning import feature_label, latest_fit, queue_reason
 from webapp.review.models import ReviewDecision, ReviewItem, ReviewSettings
 
 PAIRS = Pair._meta.db_table
@@ -61,10 +64,18 @@ class QueueRow:
     split: str
     outcome: str
     prompt: str
+    p_wrong: float | None = None
+    exploring: bool = False
+    why: list[Any] = field(default_factory=list)  # [[feature, part of the logit], ...]
 
     @property
     def kind_labels(self) -> list[str]:
         return [flag_kind_label(k) for k in self.kinds]
+
+    @property
+    def reason(self) -> str:
+        """Why the pair is where it is in the queue, in words."""
+        return queue_reason(exploring=self.exploring, why=self.why, p_wrong=self.p_wrong)
 
 
 def _queue_from(project: Project, queue_filter: QueueFilter) -> tuple[str, dict[str, Any], str]:
@@ -140,10 +151,11 @@ def queue_page(
             f"""
             SELECT q.pair_id, q.rank, q.severity, q.kinds, q.mu, q.sigma, q.split, q.outcome,
                 left(CASE WHEN pr.conversation IS NULL THEN pr.text
-                          ELSE pr.conversation -> -1 ->> 'content' END, 160)
+                          ELSE pr.conversation -> -1 ->> 'content' END, 160),
+                q.p_wrong, q.exploring, q.why
             FROM (
                 SELECT i.pair_id, i.rank, i.severity, i.kinds, i.mu, i.sigma, i.split,
-                    coalesce(rv.outcome, '') AS outcome
+                    coalesce(rv.outcome, '') AS outcome, i.p_wrong, i.exploring, i.why
                 {sql} AND {queue_filter.order()} > %(after)s
                 ORDER BY {queue_filter.order()} LIMIT %(limit)s
             ) q
@@ -152,7 +164,14 @@ def queue_page(
             """,
             {**params, "after": after_rank, "limit": limit},
         )
-        return [QueueRow(*row) for row in cursor.fetchall()]
+        return [_queue_row(row) for row in cursor.fetchall()]
+
+
+def _queue_row(row: tuple[Any, ...]) -> QueueRow:
+    queued = QueueRow(*row[:11])
+    # raw SQL hands jsonb over as text (Django decodes it for its JSONFields only)
+    queued.why = json.loads(row[11]) if isinstance(row[11], str) else list(row[11] or [])
+    return queued
 
 
 COUNT_CAP = 1000
@@ -172,7 +191,21 @@ def queue_count(*, project: Project, queue_filter: QueueFilter, cap: int = COUNT
 
 
 def queue_next(*, project: Project, queue_filter: QueueFilter, after_pair_id: int) -> int | None:
-    """The pair after this one in the filtered queue (the first one if it is not queued)."""
+    """The pair after this one in the filtered queue (the first one if it is not queued).
+
+    In the learning order, for any or the undecided review state: the first undecided pair
+    of the filter, whatever this one's place. The noise model reorders the queue as
+    answers come in, so the next pair is the one most likely wrong now, not the one that
+    came after this pair when the queue was last ranked."""
+    settings = review_settings_get(project=project)
+    if settings.queue_order == ReviewSettings.QueueOrder.LEARNING and queue_filter.state in (
+        "",
+        "undecided",
+    ):
+        undecided = dataclasses.replace(queue_filter, state="undecided")
+        rows = queue_page(project=project, queue_filter=undecided, limit=2)
+        following = [r.pair_id for r in rows if r.pair_id != after_pair_id]
+        return following[0] if following else None
     rank = (
         ReviewItem.objects.filter(project=project, pair_id=after_pair_id)
         .values_list("rank", flat=True)
@@ -234,3 +267,52 @@ def decisions_for_pair(*, project: Project, pair_id: int) -> QuerySet[ReviewDeci
 
 
 # --- ambiguity-driven votes -----------------------------------------------------------------
+
+
+@dataclass
+class PrecisionRow:
+    kind: str
+    label: str
+    answered: int
+    confirmed: int
+    share: float | None
+    low: float | None
+    high: float | None
+
+    @property
+    def text(self) -> str:
+        """E.g. "61% confirmed, 44 of 72 reviewed"."""
+        if not self.answered or self.share is None:
+            return "none reviewed yet"
+        return f"{self.share:.0%} confirmed, {self.confirmed} of {self.answered} reviewed"
+
+    @property
+    def interval(self) -> str:
+        if self.low is None or self.high is None:
+            return ""
+        return f"{self.low:.0%} to {self.high:.0%}"
+
+
+@dataclass
+class LearningView:
+    """What the queue and the dashboards say about the noise model and the flags' precision."""
+
+    order: str
+    fit: Any  # the latest complete NoiseFit, or None
+    precision: list[PrecisionRow]
+    coefficients: list[tuple[str, float]]  # the model's features, strongest first
+
+
+def learning_view(*, project: Project) -> LearningView:
+    settings = review_settings_get(project=project)
+    fit = latest_fit(project=project)
+    rows = []
+    for p in fit.metrics.get("precision", []) if fit is not None else []:
+        share = p["confirmed"] / p["answered"] if p["answered"] else None
+        rows.append(PrecisionRow(p["kind"], flag_kind_label(p["kind"]), p["answered"],
+                                 p["confirmed"], share, p["low"], p["high"]))  # fmt: skip
+    coefficients = sorted(
+        ((feature_label(k), float(v)) for k, v in (fit.coefficients if fit else {}).items()),
+        key=lambda kv: -abs(kv[1]),
+    )
+    return LearningView(settings.queue_order, fit, rows, coefficients)

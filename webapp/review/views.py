@@ -20,10 +20,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from webapp.projects.models import Membership, Project
 from webapp.projects.selectors import project_for_user
-from webapp.review import ambiguity, dashboards, decisions, pair_page, selectors
+from webapp.review import ambiguity, dashboards, decisions, learning, pair_page, selectors
 from webapp.review import queue as review_queue
 from webapp.review.filters import STATES, FilterError, QueueFilter
-from webapp.review.models import ReviewDecision
+from webapp.review.models import ReviewDecision, ReviewSettings
 
 BULK_ACTIONS = [
     (a.value, a.label) for a in ReviewDecision.Action if a != ReviewDecision.Action.UNDO
@@ -78,6 +78,7 @@ def queue(request: HttpRequest, project_id: int) -> HttpResponse:
         "settings": settings,
         "next_after": rows[-1].rank if len(rows) == selectors.PAGE else None,
         "bulk_actions": BULK_ACTIONS,
+        "learning": selectors.learning_view(project=project),
         **_filter_context(project, queue_filter),
     }
     return render(request, "review/queue.html", context)
@@ -139,6 +140,11 @@ def pair(request: HttpRequest, project_id: int, pair_id: int) -> HttpResponse:
         "view": view,
         "filter_query": query,
         "next_pair": following,
+        "reason": learning.queue_reason(
+            exploring=view.item.exploring, why=view.item.why, p_wrong=view.item.p_wrong
+        )
+        if view.item is not None
+        else "",
         "margins": json.dumps(pair_page.margins_figure(view.score)) if view.score else None,
         "filter_items": queue_filter.as_dict(),
     }
@@ -150,6 +156,13 @@ def _int(raw: Any, default: Any) -> Any:
         return int(raw)
     except (TypeError, ValueError):
         return default
+
+
+def _number(raw: Any, name: str) -> float:
+    try:
+        return float(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: not a number: {raw!r}") from None
 
 
 def _pair_url(project_id: int, pair_id: int, query: str) -> str:
@@ -220,6 +233,7 @@ def dashboard(request: HttpRequest, project_id: int) -> HttpResponse:
         "project": project,
         "role": role,
         "charts": dashboards.CHARTS,
+        "learning": selectors.learning_view(project=project),
         "ambiguity": ambiguity.ambiguity_outcomes(project=project),
         "settings": selectors.review_settings_get(project=project),
     }
@@ -243,7 +257,21 @@ def dashboard_chart(request: HttpRequest, project_id: int, name: str) -> HttpRes
 def review_settings(request: HttpRequest, project_id: int) -> HttpResponse:
     project, role = _reviewer_project(request, project_id, Membership.Role.ADMIN)
     settings = selectors.review_settings_get(project=project)
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("form") == "learning":
+        try:
+            learning.learning_settings_update(
+                project=project,
+                queue_order=request.POST.get("queue_order", ""),
+                explore_share=_number(request.POST.get("explore_share"), "explore share"),
+                refit_every=_int(request.POST.get("refit_every"), -1),
+            )
+        except ValueError as exc:
+            messages.error(request, str(exc))
+        else:
+            review_queue.review_queue_rebuild(project=project)
+            messages.info(request, "Queue settings saved; the queue follows them.")
+            return redirect("review:settings", project.pk)
+    elif request.method == "POST":
         try:
             ambiguity.review_settings_update(
                 project=project,
@@ -260,6 +288,7 @@ def review_settings(request: HttpRequest, project_id: int) -> HttpResponse:
         "project": project,
         "role": role,
         "settings": settings,
+        "queue_orders": ReviewSettings.QueueOrder.choices,
         "ambiguity": ambiguity.ambiguity_outcomes(project=project),
     }
     return render(request, "review/settings.html", context)
