@@ -10,6 +10,7 @@ from webapp.api.views import (
     imports,
     jobs,
     labelling,
+    learning,
     pairs,
     projects,
     review,
@@ -73,6 +74,12 @@ urlpatterns = [
     path("scoring-runs/<id:run_id>/", scoring.scoring_run_detail, name="scoring-run"),
     path("scoring-runs/<id:run_id>/scores/", scoring.score_list, name="scores"),
     path("projects/<id:project_id>/flags/", flags.flag_list, name="flags"),
+    path(
+        "projects/<id:project_id>/flags/precision/",
+        learning.precision_list,
+        name="flag-precision",
+    ),
+    path("projects/<id:project_id>/noise/", learning.noise_list, name="noise"),
     # Keep this last: any other /api/ address is a JSON 404.
     re_path(r"^.*$", errors.not_found),
 ]
