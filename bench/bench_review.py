@@ -17,8 +17,11 @@ Every URL is requested WARMUP times, then REPEATS times, timed. The existing pai
 (projects:pair, a few small queries) is measured the same way in the same run as the
 baseline: ``*_vs_pair_page`` is the ratio of p95s, steadier than the times on a shared machine.
 Figures: review.<page>_p50_ms, review.<page>_p95_ms, review.<page>_vs_pair_page,
-review.fill_seconds, review.queue_rebuild_seconds, review.bulk_flip_seconds,
-review.bulk_flip_pairs, review.flagged_pairs. BENCH_REVIEW_PAIRS=100000 makes a quick run.
+review.fill_seconds, review.queue_rebuild_seconds (the first build, in the learning order
+with the prior), review.bulk_flip_seconds, review.bulk_flip_pairs, review.flagged_pairs;
+after the decisions review.noise_fit_seconds (the noise model on every scored pair: features,
+fit, P(wrong) written) and the queue rebuilt in each order, review.queue_rebuild_severity_seconds
+and review.queue_rebuild_learning_seconds. BENCH_REVIEW_PAIRS=100000 makes a quick run.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import os
 import statistics
 import time
 from collections.abc import Callable
+from typing import Any
 
 from bench.db import bench_database
 
@@ -98,6 +102,28 @@ def _time(client: object, url: str) -> list[float]:
     return times
 
 
+def _learning(figures: Figures, project: Any) -> None:
+    """The noise model's fit on every scored pair after the decisions, and the queue rebuilt
+    in its order, beside a rebuild in the severity order in the same run."""
+    from webapp.review.learning import learning_settings_update, noise_fit_create, noise_fit_execute
+    from webapp.review.models import ReviewSettings
+    from webapp.review.queue import review_queue_rebuild
+
+    started = time.perf_counter()
+    fit = noise_fit_execute(run=noise_fit_create(project=project, job=False), progress=print)
+    figures("noise_fit_seconds", time.perf_counter() - started, "s")
+    figures("noise_fit_answers", fit.n_answers, "answers")
+    settings = ReviewSettings.objects.get(project=project)
+    for order in ("severity", "learning"):
+        learning_settings_update(
+            project=project, queue_order=order, explore_share=settings.explore_share,
+            refit_every=settings.refit_every,
+        )  # fmt: skip
+        started = time.perf_counter()
+        review_queue_rebuild(project=project)
+        figures(f"queue_rebuild_{order}_seconds", time.perf_counter() - started, "s")
+
+
 def _p95(times: list[float]) -> float:
     return statistics.quantiles(times, n=20, method="inclusive")[18]
 
@@ -148,6 +174,7 @@ def run(figures: Figures) -> None:
                 project=project, pair_id=pair_id, action=action, reviewer=user,
                 votes=2 if action == "more_votes" else 0,
             )  # fmt: skip
+        _learning(figures, project)
         from django.db import connection
 
         with connection.cursor() as cursor:
