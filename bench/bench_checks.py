@@ -46,11 +46,11 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import numpy as np
 
-from webapp.imports.formats import ParsedPair, open_records
+from bench.real_pairs import CACHE, DATA, MAX_LENGTH, hh_test_pairs
+from webapp.imports.formats import ParsedPair
 from workers.rm import EmbeddingCache, Encoder, EncoderConfig, EnsembleConfig, embed_pairs
 from workers.rm.checks import (
     ContrastConfig,
@@ -65,22 +65,13 @@ from workers.rm.text import format_turns, prompt_messages
 
 Figures = Callable[[str, float, str], None]
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "data"
-CACHE = ROOT / "var" / "bench-embeddings"
 NEEDS_SHARED_DATA = True
 
-MAX_LENGTH = 128
 HH_SPLITS = ("helpful-base", "harmless-base")
 CONTRAST_SETS = ("wmt", "sum")
 SEARCH_ROWS = 100_000
 RECALL_ROWS = 2000
 FOLDS = 5
-
-
-def _hh(split: str) -> list[ParsedPair]:
-    with open_records(DATA / "hh-rlhf" / f"{split}_test.jsonl.gz") as records:
-        return [pair for pair in records if isinstance(pair, ParsedPair)]
 
 
 def _contrast(name: str) -> list[dict[str, str]]:
@@ -205,7 +196,7 @@ def run(figures: Figures) -> None:
     encoder = Encoder(EncoderConfig(max_length=MAX_LENGTH))
     cache = EmbeddingCache(CACHE)
     feats = _Features(encoder, cache)
-    hh_pairs = {split: _hh(split) for split in HH_SPLITS}
+    hh_pairs = {split: hh_test_pairs(split) for split in HH_SPLITS}
     hh_x = {}
     for split, pairs in hh_pairs.items():
         hh_x[split] = embed_pairs(

@@ -31,7 +31,6 @@ features, embeddings under var/bench-embeddings.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,8 +38,8 @@ from typing import Any
 
 import numpy as np
 
-from bench.bench_strength import CACHE, DATA, MAX_LENGTH, Features, _embed, _pairs
-from workers.rm import EmbeddingCache, Encoder, EncoderConfig, EnsembleConfig, train_ensemble
+from bench.real_pairs import Features, features_as_stored, hh_test_pairs, offline_encoder
+from workers.rm import EnsembleConfig, train_ensemble
 from workers.rm.evaluate import accuracy, expected_calibration_error
 from workers.rm.flags import compute_flags
 from workers.rm.recipes import RecipeConfig, apply_recipe
@@ -189,12 +188,9 @@ def report_split(figures: Figures, name: str, data: Features) -> None:
 
 
 def run(figures: Figures) -> None:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     started = time.perf_counter()
-    encoder = Encoder(EncoderConfig(max_length=MAX_LENGTH))
-    cache = EmbeddingCache(CACHE)
+    encoder, cache = offline_encoder()
     for name in ("helpful", "harmless"):
-        pairs = _pairs(DATA / "hh-rlhf" / f"{name}-base_test.jsonl.gz")
-        report_split(figures, name, _embed(pairs, encoder=encoder, cache=cache))
+        pairs = hh_test_pairs(f"{name}-base")
+        report_split(figures, name, features_as_stored(pairs, encoder=encoder, cache=cache))
     figures("seconds", time.perf_counter() - started, "s")

@@ -26,7 +26,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,7 +33,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.db import bench_database
+from bench.db import bench_database, listening
 
 PAIRS = int(os.environ.get("BENCH_EXPORT_PAIRS", 1_000_000))
 ROOT = Path(__file__).resolve().parent.parent
@@ -134,14 +133,6 @@ def fill(pairs: int) -> None:
         cursor.execute("ANALYZE")
 
 
-def _listening(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
 def _database_url() -> str:
     from django.conf import settings
     from django.db import connection
@@ -160,7 +151,7 @@ def _database_url() -> str:
 def export_once(fmt: str, out: Path) -> tuple[float, float, int, float]:
     """(export seconds, wall seconds, peak RSS bytes, rows/s) of one export_dataset run."""
     env = dict(os.environ, DATABASE_URL=_database_url(), PYTHONUNBUFFERED="1")
-    if "REDIS_URL" not in env and _listening(6379):
+    if "REDIS_URL" not in env and listening("127.0.0.1", 6379):
         # progress events go to the local Redis rather than an embedded one started for this
         env["REDIS_URL"] = "redis://127.0.0.1:6379/14"
     command = [

@@ -51,11 +51,9 @@ run only trains heads.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from cleanlab.filter import find_label_issues
@@ -65,26 +63,21 @@ from sklearn.linear_model import LogisticRegressionCV
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import PredefinedSplit, cross_val_predict
 
-from webapp.imports.formats import ParsedPair, open_records
-from workers.rm import (
-    EmbeddingCache,
-    Encoder,
-    EncoderConfig,
-    EnsembleConfig,
-    binned_sigma,
-    compute_flags,
-    embed_pairs,
-    train_ensemble,
+from bench.real_pairs import (
+    DATA,
+    Features,
+    features_as_stored,
+    hh_test_pairs,
+    offline_encoder,
+    read_pairs,
 )
+from webapp.imports.formats import ParsedPair
+from workers.rm import EnsembleConfig, binned_sigma, compute_flags, train_ensemble
 
 Figures = Callable[[str, float, str], None]
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "data"
-CACHE = ROOT / "var" / "bench-embeddings"
 NEEDS_SHARED_DATA = True
 
-MAX_LENGTH = 128
 FLIP_SHARE = 0.2
 # Independent draws of which pairs are flipped: one draw of 20% of ~2.3k pairs moves the AUC
 # differences by about their own size.
@@ -92,40 +85,6 @@ FLIP_SEEDS = (0, 1, 2, 3, 4)
 ORIENTATION_SEED = 1
 GROUPS = 20
 BOOTSTRAP_RESAMPLES = 1000
-
-
-@dataclass
-class Features:
-    """Per pair, the features of the stored chosen and rejected response."""
-
-    chosen: np.ndarray
-    rejected: np.ndarray
-    same_text: np.ndarray  # (N,) bool, chosen and rejected responses identical
-
-    def take(self, rows: np.ndarray) -> Features:
-        return Features(self.chosen[rows], self.rejected[rows], self.same_text[rows])
-
-
-def _pairs(path: Path) -> list[ParsedPair]:
-    with open_records(path) as records:
-        return [pair for pair in records if isinstance(pair, ParsedPair)]
-
-
-def _embed(pairs: Sequence[ParsedPair], *, encoder: Encoder, cache: EmbeddingCache) -> Features:
-    """Features with response_a as chosen: the label as stored."""
-    chosen = [p.response_a for p in pairs]
-    rejected = [p.response_b for p in pairs]
-    x_chosen, x_rejected = embed_pairs(
-        prompts=[p.prompt for p in pairs],
-        chosen=chosen,
-        rejected=rejected,
-        encoder=encoder,
-        cache=cache,
-        features=EnsembleConfig().features,
-        layers=EnsembleConfig().encoder_layers,
-    )
-    same = np.array([a.strip() == b.strip() for a, b in zip(chosen, rejected, strict=True)])
-    return Features(x_chosen, x_rejected, same)
 
 
 def _compact(values: np.ndarray) -> str:
@@ -289,19 +248,14 @@ def report_flips(figures: Figures, name: str, data: Features) -> None:
 
 
 def run(figures: Figures) -> None:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     started = time.perf_counter()
-    encoder = Encoder(EncoderConfig(max_length=MAX_LENGTH))
-    cache = EmbeddingCache(CACHE)
+    encoder, cache = offline_encoder()
     splits = {
-        name: _embed(
-            _pairs(DATA / "hh-rlhf" / f"{name}-base_test.jsonl.gz"), encoder=encoder, cache=cache
-        )
+        name: features_as_stored(hh_test_pairs(f"{name}-base"), encoder=encoder, cache=cache)
         for name in ("helpful", "harmless")
     }
-    pandalm = [p for p in _pairs(DATA / "pandalm" / "testset-v1.json") if len(p.votes) == 3]
-    pandalm_features = _embed(pandalm, encoder=encoder, cache=cache)
+    pandalm = [p for p in read_pairs(DATA / "pandalm" / "testset-v1.json") if len(p.votes) == 3]
+    pandalm_features = features_as_stored(pandalm, encoder=encoder, cache=cache)
     figures("embedding_seconds", time.perf_counter() - started, "s")
 
     for name, data in splits.items():

@@ -29,7 +29,8 @@ BENCH_DB = os.environ.get("BENCH_DB_NAME", "preflab_bench")
 LOCAL_URL = f"postgresql://postgres@127.0.0.1:5432/{BENCH_DB}"
 
 
-def _listening(host: str, port: int) -> bool:
+def listening(host: str, port: int) -> bool:
+    """True when something accepts TCP connections on host:port."""
     try:
         with socket.create_connection((host, port), timeout=0.5):
             return True
@@ -52,7 +53,7 @@ def django_setup() -> None:
     url = os.environ.get("DATABASE_URL", "")
     if url:
         os.environ["DATABASE_URL"] = urlsplit(url)._replace(path=f"/{BENCH_DB}").geturl()
-    elif _listening("127.0.0.1", 5432):
+    elif listening("127.0.0.1", 5432):
         os.environ["DATABASE_URL"] = LOCAL_URL
     os.environ["DJANGO_SETTINGS_MODULE"] = "webapp.settings"
 

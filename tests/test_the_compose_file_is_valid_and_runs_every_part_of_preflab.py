@@ -28,33 +28,29 @@ def docker_compose() -> str:
     return path
 
 
+def compose_check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """docker-compose's own validation of the file (``config -q``) in this environment."""
+    return subprocess.run(
+        [docker_compose(), "-f", str(COMPOSE), "config", "-q"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def compose_config() -> dict[str, Any]:
     return yaml.safe_load(COMPOSE.read_text())
 
 
 def test_docker_compose_accepts_the_compose_file() -> None:
-    env = {**os.environ, "SECRET_KEY": "test-only-secret"}
-    result = subprocess.run(
-        [docker_compose(), "-f", str(COMPOSE), "config", "-q"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = compose_check({**os.environ, "SECRET_KEY": "test-only-secret"})
     assert result.returncode == 0, result.stderr
 
 
 def test_docker_compose_refuses_to_run_without_a_secret_key() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
-    result = subprocess.run(
-        [docker_compose(), "-f", str(COMPOSE), "config", "-q"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = compose_check({k: v for k, v in os.environ.items() if k != "SECRET_KEY"})
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
 

@@ -20,6 +20,18 @@ def queue(pair: Pair) -> QueueItem:
     return QueueItem.objects.get(pair=pair)
 
 
+def one_pair_leased_to_one_of_two(project: Any) -> tuple[Pair, Any, Any, Assignment]:
+    """A project's one pair, wanting one vote: (pair, ann, other, ann's lease), and other is
+    served nothing while ann holds it."""
+    project.votes_per_pair = 1
+    project.save()
+    pair = make_pairs(project, 1)[0]
+    ann, other = annotator(project, "ann"), annotator(project, "other")
+    held = lease(project, ann)
+    assert held is not None and lease(project, other) is None
+    return pair, ann, other, held
+
+
 def test_a_new_pair_enters_the_queue_wanting_the_projects_votes(project: Any) -> None:
     project.votes_per_pair = 4
     project.save()
@@ -85,12 +97,7 @@ def test_a_pair_is_never_leased_beyond_the_votes_it_wants(project: Any) -> None:
 
 
 def test_a_skip_gives_the_pair_to_someone_else(project: Any) -> None:
-    project.votes_per_pair = 1
-    project.save()
-    pair = make_pairs(project, 1)[0]
-    ann, other = annotator(project, "ann"), annotator(project, "other")
-    held = lease(project, ann)
-    assert held is not None and lease(project, other) is None
+    pair, ann, other, held = one_pair_leased_to_one_of_two(project)
     assert services.assignment_skip(project=project, annotator=ann, token=held.token, round=0)
     assert queue(pair).leases == 0
     again = lease(project, other)
@@ -98,12 +105,7 @@ def test_a_skip_gives_the_pair_to_someone_else(project: Any) -> None:
 
 
 def test_an_expired_lease_gives_its_pair_back(project: Any) -> None:
-    project.votes_per_pair = 1
-    project.save()
-    pair = make_pairs(project, 1)[0]
-    ann, other = annotator(project, "ann"), annotator(project, "other")
-    held = lease(project, ann)
-    assert held is not None and lease(project, other) is None
+    pair, _, other, held = one_pair_leased_to_one_of_two(project)
     Assignment.objects.filter(pk=held.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     again = lease(project, other)  # nothing open: the lease is reclaimed, then served
     assert again is not None and again.pair_id == pair.pk

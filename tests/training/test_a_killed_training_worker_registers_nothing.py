@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import signal
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import process_env, start_worker, wait_until
+from tests.conftest import wait_until
+from tests.jobs.helpers import assert_reaped_and_incomplete, gpu_worker_killed_at_the_end
 from tests.training.helpers import labelled_project, quick
-from webapp.jobs import services as job_services
-from webapp.jobs.models import Job
 from webapp.registry.models import RegisteredModel
 from webapp.registry.services import models_root
 from webapp.training.models import TrainingRun
@@ -27,8 +23,7 @@ def test_a_killed_fine_tune_leaves_a_failed_job_and_no_version(
 ) -> None:
     labelled_project(project, tmp_path, n=40)
     # fine-tunes go to the `gpu` queue, which only this test's worker listens to
-    gpu_worker = start_worker(process_env(), tmp_path / "gpu.log", name="gpu", queues="gpu")
-    try:
+    with gpu_worker_killed_at_the_end(tmp_path):
         run = training_run_create(
             project=project,
             options=quick(kind="finetune", model=str(tiny_base_model), epochs=500, batch_size=2),
@@ -39,19 +34,7 @@ def test_a_killed_fine_tune_leaves_a_failed_job_and_no_version(
             lambda: len(TrainingRun.objects.get(pk=run.pk).curves.get("train_loss", [])) >= 1,
             timeout=180,
         )
-    finally:
-        os.kill(gpu_worker.pid, signal.SIGKILL)
-        gpu_worker.wait()
-    job = Job.objects.get(pk=run.job.pk)
-    assert job.status == Job.Status.RUNNING  # nobody is left to say otherwise
-    monkeypatch.setattr(job_services, "STALE_AFTER", timedelta(seconds=0))
-    assert len(job_services.jobs_reap_stale()) == 1
-    job.refresh_from_db()
-    assert job.status == Job.Status.FAILED and "stopped reporting" in job.error
-    run.refresh_from_db()
-    assert not run.complete
+    assert_reaped_and_incomplete(monkeypatch, run)
     assert not RegisteredModel.objects.filter(project=project).exists()
     folder = models_root() / str(project.pk)
     assert not list(folder.glob("v*"))
-    # a redelivered task cannot claim a job that was failed
-    assert job_services.job_claim(job_id=job.pk) is None

@@ -34,7 +34,7 @@ from webapp.jobs.runs import run_create
 from webapp.jobs.services import JobCancelled
 from webapp.labelling.repeats import repeat_settings_save
 from webapp.pairs.labels import effective_labels
-from webapp.pairs.selectors import pair_texts
+from webapp.pairs.selectors import PairTexts, pair_texts
 from webapp.projects.models import Project
 from webapp.scoring.models import PairScore, ScoringRun
 from webapp.scoring.selectors import latest_complete_run
@@ -110,14 +110,9 @@ def check_run_create(
 
 
 @dataclass
-class _Pairs:
-    ids: list[int] = field(default_factory=list)
-    prompt_ids: list[int] = field(default_factory=list)
-    prompts: list[Any] = field(default_factory=list)
-    a_ids: list[int] = field(default_factory=list)
-    b_ids: list[int] = field(default_factory=list)
-    a_text: list[str] = field(default_factory=list)
-    b_text: list[str] = field(default_factory=list)
+class _Pairs(PairTexts):
+    """The project's pairs and texts with each pair's effective label, in the same order."""
+
     labels: list[str] = field(default_factory=list)  # effective: a | b | tie | ""
     sources: list[str] = field(default_factory=list)
 
@@ -125,10 +120,7 @@ class _Pairs:
 def _load_pairs(project: Project) -> _Pairs:
     labels = effective_labels(project=project)
     texts = pair_texts(project=project)
-    out = _Pairs(
-        ids=texts.ids, prompt_ids=texts.prompt_ids, prompts=texts.prompts, a_ids=texts.a_ids,
-        b_ids=texts.b_ids, a_text=texts.a_text, b_text=texts.b_text,
-    )  # fmt: skip
+    out = _Pairs(**vars(texts))
     for pair_id in texts.ids:
         eff = labels.get(pair_id)
         out.labels.append(eff.label if eff else "")

@@ -16,7 +16,7 @@ from webapp.exports.selectors import ExportError, snapshot_for_user, snapshots_f
 from webapp.exports.services import export_create
 from webapp.pairs.selectors import pair_counts
 from webapp.projects.models import Membership
-from webapp.projects.selectors import project_for_user
+from webapp.projects.selectors import admin_post, project_for_user
 
 CONTENT_TYPES = {
     ".parquet": "application/vnd.apache.parquet",
@@ -33,26 +33,21 @@ def export_list(request: HttpRequest, project_id: int) -> HttpResponse:
     )
     is_admin = role == Membership.Role.ADMIN
     splits = sorted(pair_counts(project=project)["by_split"])
-    form = ExportForm(request.POST if request.method == "POST" else None, splits=splits)
-    status = 200
-    if request.method == "POST":
-        if not is_admin:
-            raise Http404("No such project")
-        if form.is_valid():
-            try:
-                with transaction.atomic():
-                    snapshot = export_create(
-                        project=project,
-                        file_format=form.cleaned_data["file_format"],
-                        spec=form.spec(),
-                        created_by=request.user,
-                    )
-            except ExportError as exc:
-                form.add_error(None, str(exc))
-            else:
-                assert snapshot.job_id is not None
-                return redirect("jobs:detail", job_id=snapshot.job_id)
-        status = 400
+    form = ExportForm(admin_post(request, role=role), splits=splits)
+    if form.is_bound and form.is_valid():
+        try:
+            with transaction.atomic():
+                snapshot = export_create(
+                    project=project,
+                    file_format=form.cleaned_data["file_format"],
+                    spec=form.spec(),
+                    created_by=request.user,
+                )
+        except ExportError as exc:
+            form.add_error(None, str(exc))
+        else:
+            assert snapshot.job_id is not None
+            return redirect("jobs:detail", job_id=snapshot.job_id)
     context = {
         "project": project,
         "role": role,
@@ -60,7 +55,8 @@ def export_list(request: HttpRequest, project_id: int) -> HttpResponse:
         "form": form,
         "snapshots": snapshots_for_project(project=project)[:100],
     }
-    return render(request, "exports/list.html", context, status=status)
+    # a POST that got here was refused: bad fields, or an export that cannot be made
+    return render(request, "exports/list.html", context, status=400 if form.is_bound else 200)
 
 
 @login_required

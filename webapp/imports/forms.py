@@ -6,11 +6,16 @@ from typing import Any
 from django import forms
 
 from webapp.imports.formats import FORMATS
+from webapp.imports.models import ImportBatch
+from webapp.imports.services import import_upload_start
+from webapp.projects.models import Project
 
 ALLOWED_SUFFIXES = (".jsonl", ".json", ".csv", ".parquet", ".jsonl.gz", ".json.gz", ".csv.gz")
 
 
 class UploadForm(forms.Form):
+    """A file of pairs to import, and how to read it (the upload page and the API)."""
+
     file = forms.FileField()
     fmt = forms.ChoiceField(
         label="Format", choices=[(f, f) for f in FORMATS], initial="auto", required=False
@@ -45,3 +50,15 @@ class UploadForm(forms.Form):
         ):
             raise forms.ValidationError("expected a JSON object of column names")
         return value
+
+    def import_start(self, *, project: Project, created_by: Any) -> ImportBatch:
+        """Keep the file of this valid form and queue its import as a job."""
+        return import_upload_start(
+            project=project,
+            upload=self.cleaned_data["file"],
+            fmt=self.cleaned_data["fmt"],
+            mapping=self.cleaned_data["mapping"],
+            strict=self.cleaned_data["strict"],
+            default_split=self.cleaned_data["split"],
+            created_by=created_by,
+        )

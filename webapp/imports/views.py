@@ -6,7 +6,6 @@ from django.shortcuts import redirect, render
 
 from webapp.imports.forms import UploadForm
 from webapp.imports.models import ImportBatch
-from webapp.imports.services import import_upload_start
 from webapp.projects.models import Membership
 from webapp.projects.selectors import project_for_user
 
@@ -18,15 +17,7 @@ def upload(request: HttpRequest, project_id: int) -> HttpResponse:
     )
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        batch = import_upload_start(
-            project=project,
-            upload=form.cleaned_data["file"],
-            fmt=form.cleaned_data["fmt"],
-            mapping=form.cleaned_data["mapping"],
-            strict=form.cleaned_data["strict"],
-            default_split=form.cleaned_data["split"],
-            created_by=request.user,
-        )
+        batch = form.import_start(project=project, created_by=request.user)
         assert batch.job_id is not None
         return redirect("jobs:detail", job_id=batch.job_id)
     return render(request, "imports/upload.html", {"project": project, "form": form})

@@ -6,7 +6,7 @@ from functools import cache
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest, QueryDict
 
 from webapp.dbbackend import prepared
 from webapp.projects.models import ROLE_RANK, Membership, Project
@@ -57,3 +57,15 @@ def project_for_user(
     if role is None or ROLE_RANK[Membership.Role(role)] < ROLE_RANK[Membership.Role(min_role)]:
         raise Http404("No such project")
     return project, role
+
+
+def admin_post(request: HttpRequest, *, role: str) -> QueryDict | None:
+    """The data of a POST to a project page's admin-only form; None for any other request.
+
+    A POST from anyone but an admin is 404, as from someone outside the project: the page
+    shows them no form to send."""
+    if request.method != "POST":
+        return None
+    if role != Membership.Role.ADMIN:
+        raise Http404("No such project")
+    return request.POST

@@ -9,7 +9,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from webapp.projects.models import Membership
-from webapp.projects.selectors import project_for_user
+from webapp.projects.selectors import admin_post, project_for_user
 from webapp.registry.models import RegisteredModel
 from webapp.registry.selectors import models_for_project
 from webapp.scoring.models import ScoringRun
@@ -34,21 +34,16 @@ def training_list(request: HttpRequest, project_id: int) -> HttpResponse:
         (r.pk, f"run {r.pk} ({r.mode}, {r.n_pairs} pairs)")
         for r in ScoringRun.objects.filter(project=project, complete=True).order_by("-id")[:50]
     ]
-    form = TrainingForm(request.POST if request.method == "POST" else None, scoring_runs=scoring)
-    status = 200
-    if request.method == "POST":
-        if not is_admin:
-            raise Http404("No such project")
-        if form.is_valid():
-            try:
-                run = training_run_create(
-                    project=project, options=form.options(), created_by=request.user
-                )
-            except TrainingError as exc:
-                form.add_error(None, str(exc))
-            else:
-                return redirect("training:run", run_id=run.pk)
-        status = 400
+    form = TrainingForm(admin_post(request, role=role), scoring_runs=scoring)
+    if form.is_bound and form.is_valid():
+        try:
+            run = training_run_create(
+                project=project, options=form.options(), created_by=request.user
+            )
+        except TrainingError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("training:run", run_id=run.pk)
     context = {
         "project": project,
         "role": role,
@@ -57,7 +52,8 @@ def training_list(request: HttpRequest, project_id: int) -> HttpResponse:
         "runs": list(runs_for_project(project=project)[:200]),
         "models": list(models_for_project(project=project)[:200]),
     }
-    return render(request, "training/list.html", context, status=status)
+    # a POST that got here was refused: bad fields, or a run that cannot start
+    return render(request, "training/list.html", context, status=400 if form.is_bound else 200)
 
 
 @login_required

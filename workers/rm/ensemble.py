@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from workers.rm.config import EnsembleConfig
+from workers.rm.config import EnsembleConfig, FinetuneConfig
 from workers.rm.device import resolve_device, torch_threads
 from workers.rm.heads import RewardHeads
 from workers.rm.loss import bradley_terry_loss
@@ -121,6 +121,18 @@ def plan_heads(
     )
 
 
+def plan_for(*, n_pairs: int, config: EnsembleConfig | FinetuneConfig) -> HeadPlan:
+    """The plan of a config's M models, K folds, mode, bootstrap and seed for n_pairs pairs."""
+    return plan_heads(
+        n_pairs=n_pairs,
+        n_models=config.n_models,
+        n_folds=config.n_folds,
+        mode=config.mode,
+        bootstrap=config.bootstrap,
+        seed=config.seed,
+    )
+
+
 def train_ensemble(
     *,
     chosen: np.ndarray,
@@ -136,14 +148,7 @@ def train_ensemble(
     config = config if config is not None else EnsembleConfig()
     _check_inputs(chosen=chosen, rejected=rejected, pair_margin=pair_margin)
     n_pairs, dim = chosen.shape
-    plan = plan_heads(
-        n_pairs=n_pairs,
-        n_models=config.n_models,
-        n_folds=config.n_folds,
-        mode=config.mode,
-        bootstrap=config.bootstrap,
-        seed=config.seed,
-    )
+    plan = plan_for(n_pairs=n_pairs, config=config)
     device = resolve_device(config.device)
     x_chosen = torch.as_tensor(chosen, dtype=torch.float32, device=device)
     x_rejected = torch.as_tensor(rejected, dtype=torch.float32, device=device)

@@ -17,7 +17,7 @@ import torch
 from workers.rm.classifier import load_reward_model, pair_rewards, prepare_tokenizer, reward_margins
 from workers.rm.config import FinetuneConfig
 from workers.rm.device import resolve_autocast, resolve_device, torch_threads
-from workers.rm.ensemble import plan_heads
+from workers.rm.ensemble import plan_for
 from workers.rm.loss import bradley_terry_loss
 from workers.rm.progress import CancelCheck, StepProgress, raise_if_cancelled
 from workers.rm.result import EnsembleResult, result_from_margins
@@ -57,14 +57,7 @@ def _finetune(
     n_pairs = len(prompts)
     if not n_pairs == len(chosen) == len(rejected):
         raise ValueError("prompts, chosen and rejected must have the same length")
-    plan = plan_heads(
-        n_pairs=n_pairs,
-        n_models=config.n_models,
-        n_folds=config.n_folds,
-        mode=config.mode,
-        bootstrap=config.bootstrap,
-        seed=config.seed,
-    )
+    plan = plan_for(n_pairs=n_pairs, config=config)
     n_heads = len(plan.seeds)
     device = resolve_device(config.device)
     autocast_dtype = resolve_autocast(config.dtype, device=device)

@@ -83,16 +83,16 @@ def score_head_model(
     manifest = read_manifest(folder)
     if manifest is None or manifest.get("kind") != "head":
         raise ValueError(f"{folder} is not a PrefLab reward head")
-    encoder = Encoder(
-        EncoderConfig(
-            model=_encoder_model(manifest), max_length=int(manifest["encoder"]["max_length"])
-        )
-    )
     x_chosen, x_rejected = embed_pairs(
         prompts=prompts,
         chosen=chosen,
         rejected=rejected,
-        encoder=encoder,
+        # the encoder the head was trained on, as it was set then
+        encoder=Encoder(
+            EncoderConfig(
+                model=_encoder_model(manifest), max_length=int(manifest["encoder"]["max_length"])
+            )
+        ),
         cache=cache,
         features=manifest["features"],
     )

@@ -92,6 +92,63 @@ def _heldout_loss(margins: torch.Tensor) -> float:
     return float(bradley_terry_loss(r_chosen=margins, r_rejected=torch.zeros_like(margins)))
 
 
+class _Loop:
+    """What both kinds' training loops share: AdamW over the model's parameters, the pairs in a
+    seeded random order each epoch, a cancel check and a progress report after every step, and
+    the curves (with the on_epoch callback) after every epoch."""
+
+    def __init__(
+        self,
+        *,
+        parameters: Any,
+        n_pairs: int,
+        config: TrainConfig,
+        on_epoch: EpochCallback | None,
+        progress: StepProgress | None,
+        cancel: CancelCheck | None,
+    ) -> None:
+        self.optimizer = torch.optim.AdamW(
+            parameters, lr=config.lr, weight_decay=config.weight_decay
+        )
+        self._generator = torch.Generator().manual_seed(config.seed)
+        self._n_pairs = n_pairs
+        self._batch_size = min(config.batch_size, n_pairs)
+        self._total = config.epochs * math.ceil(n_pairs / self._batch_size)
+        self._done = 0
+        self._on_epoch, self._progress, self._cancel = on_epoch, progress, cancel
+        self.curves: dict[str, list[float]] = {
+            k: [] for k in ("train_loss", "train_accuracy", "heldout_loss", "heldout_accuracy")
+        }
+
+    def batches(self) -> tuple[torch.Tensor, ...]:
+        """This epoch's pair indices in batches, in the generator's next random order."""
+        return torch.randperm(self._n_pairs, generator=self._generator).split(self._batch_size)
+
+    def step(self, message: str) -> None:
+        """Apply the gradients of one batch, then check for cancel and report progress."""
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        self._done += 1
+        raise_if_cancelled(self._cancel)
+        if self._progress is not None:
+            self._progress(self._done, self._total, message)
+
+    def end_epoch(
+        self, epoch: int, *, train_loss: float, train_accuracy: float, heldout: torch.Tensor
+    ) -> None:
+        """Add one point to each curve, from the held-out margins of the model as it is now."""
+        point = {
+            "train_loss": train_loss,
+            "train_accuracy": train_accuracy,
+            "heldout_loss": _heldout_loss(heldout),
+            "heldout_accuracy": _accuracy(heldout),
+        }
+        for key, value in point.items():
+            self.curves[key].append(value)
+        if self._on_epoch is not None:
+            self._on_epoch(epoch, point)
+
+
 def train_head(
     *,
     x_chosen: np.ndarray,
@@ -118,18 +175,18 @@ def train_head(
     hc = torch.as_tensor(heldout_chosen, dtype=torch.float32, device=device)
     hr = torch.as_tensor(heldout_rejected, dtype=torch.float32, device=device)
     head = RewardHeads(dim=dim, hidden=config.hidden, seeds=[config.seed]).to(device)
-    optimizer = torch.optim.AdamW(head.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    generator = torch.Generator().manual_seed(config.seed)
-    batch_size = min(config.batch_size, n_pairs)
-    total = config.epochs * math.ceil(n_pairs / batch_size)
-    curves: dict[str, list[float]] = {
-        k: [] for k in ("train_loss", "train_accuracy", "heldout_loss", "heldout_accuracy")
-    }
-    step = 0
+    loop = _Loop(
+        parameters=head.parameters(),
+        n_pairs=n_pairs,
+        config=config,
+        on_epoch=on_epoch,
+        progress=progress,
+        cancel=cancel,
+    )
     with torch_threads(config.threads):
         for epoch in range(config.epochs):
             loss_sum = 0.0
-            for rows in torch.randperm(n_pairs, generator=generator).split(batch_size):
+            for rows in loop.batches():
                 loss = bradley_terry_loss(
                     r_chosen=head(xc[rows])[:, 0],
                     r_rejected=head(xr[rows])[:, 0],
@@ -138,28 +195,19 @@ def train_head(
                     center_rewards_coefficient=config.center_rewards_coefficient,
                 )
                 loss.backward()
-                optimizer.step()
-                optimizer.zero_grad(set_to_none=True)
                 loss_sum += float(loss.detach()) * len(rows)
-                step += 1
-                raise_if_cancelled(cancel)
-                if progress is not None:
-                    progress(step, total, f"epoch {epoch + 1}/{config.epochs}")
+                loop.step(f"epoch {epoch + 1}/{config.epochs}")
             with torch.inference_mode():
                 train_margins = head(xc)[:, 0] - head(xr)[:, 0]
                 held = head(hc)[:, 0] - head(hr)[:, 0] if len(hc) else torch.zeros(0)
-            point = {
-                "train_loss": loss_sum / n_pairs,
-                "train_accuracy": _accuracy(train_margins),
-                "heldout_loss": _heldout_loss(held),
-                "heldout_accuracy": _accuracy(held),
-            }
-            for key, value in point.items():
-                curves[key].append(value)
-            if on_epoch is not None:
-                on_epoch(epoch, point)
+            loop.end_epoch(
+                epoch,
+                train_loss=loss_sum / n_pairs,
+                train_accuracy=_accuracy(train_margins),
+                heldout=held,
+            )
     state = {k: v.detach().cpu().contiguous() for k, v in head.state_dict().items()}
-    return TrainResult(state=state, heldout_margins=held.cpu().numpy(), curves=curves)
+    return TrainResult(state=state, heldout_margins=held.cpu().numpy(), curves=loop.curves)
 
 
 def head_margins(
@@ -205,22 +253,20 @@ def finetune_reward_model(
     n_pairs = len(ids_c)
     m = torch.as_tensor(margin, dtype=torch.float32, device=device)
     a = torch.as_tensor(smoothing, dtype=torch.float32, device=device)
-    optimizer = torch.optim.AdamW(
-        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    loop = _Loop(
+        parameters=model.parameters(),
+        n_pairs=n_pairs,
+        config=config,
+        on_epoch=on_epoch,
+        progress=progress,
+        cancel=cancel,
     )
-    generator = torch.Generator().manual_seed(config.seed)
-    batch_size = min(config.batch_size, n_pairs)
-    total = config.epochs * math.ceil(n_pairs / batch_size)
-    curves: dict[str, list[float]] = {
-        k: [] for k in ("train_loss", "train_accuracy", "heldout_loss", "heldout_accuracy")
-    }
-    step = 0
     held = np.zeros(0, dtype=np.float32)
     with torch_threads(config.threads if device.type == "cpu" else 0):
         for epoch in range(config.epochs):
             model.train()
             loss_sum, right = 0.0, 0.0
-            for rows in torch.randperm(n_pairs, generator=generator).split(batch_size):
+            for rows in loop.batches():
                 batch = rows.tolist()
                 r_c, r_r = pair_rewards(
                     model=model,
@@ -240,14 +286,9 @@ def finetune_reward_model(
                 )
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
-                optimizer.step()
-                optimizer.zero_grad(set_to_none=True)
                 loss_sum += float(loss.detach()) * len(batch)
                 right += _accuracy((r_c - r_r).detach()) * len(batch)
-                step += 1
-                raise_if_cancelled(cancel)
-                if progress is not None:
-                    progress(step, total, f"fine-tune epoch {epoch + 1}/{config.epochs}")
+                loop.step(f"fine-tune epoch {epoch + 1}/{config.epochs}")
             held = reward_margins(
                 model=model,
                 ids_chosen=held_c,
@@ -257,18 +298,13 @@ def finetune_reward_model(
                 device=device,
                 cancel=cancel,
             )
-            held_t = torch.as_tensor(held)
-            point = {
-                "train_loss": loss_sum / n_pairs,
-                "train_accuracy": right / n_pairs,  # running, on the batches as trained
-                "heldout_loss": _heldout_loss(held_t),
-                "heldout_accuracy": _accuracy(held_t),
-            }
-            for key, value in point.items():
-                curves[key].append(value)
-            if on_epoch is not None:
-                on_epoch(epoch, point)
+            loop.end_epoch(
+                epoch,
+                train_loss=loss_sum / n_pairs,
+                train_accuracy=right / n_pairs,  # running, on the batches as trained
+                heldout=torch.as_tensor(held),
+            )
     model.eval()
     return TrainResult(
-        state={}, heldout_margins=held, curves=curves, model=model.cpu(), tokenizer=tokenizer
+        state={}, heldout_margins=held, curves=loop.curves, model=model.cpu(), tokenizer=tokenizer
     )

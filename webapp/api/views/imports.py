@@ -21,7 +21,6 @@ from webapp.api.serializers.imports import (
 )
 from webapp.imports.forms import UploadForm
 from webapp.imports.models import ImportBatch
-from webapp.imports.services import import_upload_start
 from webapp.projects.models import Membership
 
 
@@ -41,15 +40,7 @@ def import_create(request: Request, project_id: int) -> Response:
     form = UploadForm(fields, request.FILES)
     if not form.is_valid():
         raise ValidationError({k: [str(e) for e in v] for k, v in form.errors.items()})
-    batch = import_upload_start(
-        project=project,
-        upload=form.cleaned_data["file"],
-        fmt=form.cleaned_data["fmt"],
-        mapping=form.cleaned_data["mapping"],
-        strict=form.cleaned_data["strict"],
-        default_split=form.cleaned_data["split"],
-        created_by=request.user,
-    )
+    batch = form.import_start(project=project, created_by=request.user)
     data = {"import_batch": batch, "job": batch.job}
     return Response(ImportStartedSerializer(data).data, status=status.HTTP_202_ACCEPTED)
 

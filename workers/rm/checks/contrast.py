@@ -29,7 +29,7 @@ import torch
 from workers.rm.cache import EmbeddingCache, EmbeddingSource
 from workers.rm.config import EnsembleConfig, FeatureMode
 from workers.rm.device import resolve_device, torch_threads
-from workers.rm.ensemble import fit_heads, plan_heads
+from workers.rm.ensemble import fit_heads, plan_for
 from workers.rm.heads import RewardHeads
 from workers.rm.pipeline import embed_pairs
 from workers.rm.text import Prompt
@@ -141,10 +141,7 @@ def fit_reward_ensemble(
     if chosen.ndim != 2 or chosen.shape != rejected.shape or len(chosen) < 2:
         raise ValueError(f"need (N, D) chosen and rejected, N >= 2; got {chosen.shape}")
     n_pairs, dim = chosen.shape
-    plan = plan_heads(
-        n_pairs=n_pairs, n_models=config.n_models, n_folds=config.n_folds,
-        mode="insample", bootstrap=config.bootstrap, seed=config.seed,
-    )  # fmt: skip
+    plan = plan_for(n_pairs=n_pairs, config=config)
     device = resolve_device(config.device)
     heads = RewardHeads(dim=dim, hidden=config.hidden, seeds=plan.seeds).to(device)
     out_of_bag = plan.out_of_bag if config.early_stopping and plan.out_of_bag.any() else None
