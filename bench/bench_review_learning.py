@@ -32,26 +32,19 @@ here).
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 
 import numpy as np
 
-from bench.bench_strength import (
-    CACHE,
-    DATA,
-    FLIP_SEEDS,
-    FLIP_SHARE,
-    MAX_LENGTH,
+from bench.bench_strength import FLIP_SEEDS, FLIP_SHARE
+from bench.real_pairs import (
     Features,
-    _embed,
-    _pairs,
+    features_as_stored,
+    hh_test_pairs,
+    offline_encoder,
 )
 from workers.rm import (
-    EmbeddingCache,
-    Encoder,
-    EncoderConfig,
     EnsembleConfig,
     compute_flags,
     strength_deciles,
@@ -164,14 +157,11 @@ def report(figures: Figures, name: str, data: Features, lengths: np.ndarray, sce
 
 
 def run(figures: Figures) -> None:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     started = time.perf_counter()
-    encoder = Encoder(EncoderConfig(max_length=MAX_LENGTH))
-    cache = EmbeddingCache(CACHE)
+    encoder, cache = offline_encoder()
     for name in ("helpful", "harmless"):
-        pairs = _pairs(DATA / "hh-rlhf" / f"{name}-base_test.jsonl.gz")
-        data = _embed(pairs, encoder=encoder, cache=cache)
+        pairs = hh_test_pairs(f"{name}-base")
+        data = features_as_stored(pairs, encoder=encoder, cache=cache)
         keep = np.flatnonzero(~data.same_text)
         lengths = np.array([[len(p.response_a), len(p.response_b)] for p in pairs], dtype=float)
         for scenario in SCENARIOS:

@@ -20,26 +20,27 @@ means over the draws; a lead inside about two standard errors is noise.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
 
 from bench.bench_strength import (
-    CACHE,
-    DATA,
     FLIP_SEEDS,
     FLIP_SHARE,
+    _auc,
+    _paired_bootstrap_se,
+)
+from bench.real_pairs import (
+    CACHE,
     MAX_LENGTH,
     Features,
-    _auc,
-    _embed,
-    _paired_bootstrap_se,
-    _pairs,
+    features_as_stored,
+    hh_test_pairs,
+    offline_encoder,
 )
 from webapp.imports.formats import ParsedPair
-from workers.rm import EmbeddingCache, Encoder, EncoderConfig, EnsembleConfig, train_ensemble
+from workers.rm import Encoder, EnsembleConfig, train_ensemble
 from workers.rm.device import length_sorted_batches, pad_batch
 from workers.rm.text import response_text, rm_texts, tokenize_left
 
@@ -155,14 +156,11 @@ def report(figures: Figures, name: str, variants: dict[str, Features]) -> None:
 
 
 def run(figures: Figures) -> None:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    encoder = Encoder(EncoderConfig(max_length=MAX_LENGTH))
+    encoder, cache = offline_encoder()
     layered = encoder.with_layers(LAYERS)
-    cache = EmbeddingCache(CACHE)
     for name in ("helpful", "harmless"):
-        pairs = _pairs(DATA / "hh-rlhf" / f"{name}-base_test.jsonl.gz")
-        base = _embed(pairs, encoder=encoder, cache=cache)
+        pairs = hh_test_pairs(f"{name}-base")
+        base = features_as_stored(pairs, encoder=encoder, cache=cache)
         variants = {
             "default": base,
             "response_pool": _response_pool_features(pairs, base, layered),

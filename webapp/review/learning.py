@@ -19,6 +19,7 @@ import numpy as np
 from django.db import connection, transaction
 from django.utils import timezone
 
+from webapp.checks.selectors import CHECK_KINDS
 from webapp.flags.models import Flag
 from webapp.jobs.models import Job
 from webapp.jobs.runs import run_create
@@ -42,14 +43,8 @@ SOURCE = "noise_model"
 # Pairs the fitted model finds more likely wrong than right get a flag of their own, so that
 # the queue shows them even when no rule flagged them.
 FLAG_AT = 0.5
-# Check flags that are features of the model (1 where the pair has one).
-CHECK_KINDS = (
-    Flag.Kind.CONTRAST_INCONSISTENT,
-    Flag.Kind.LABEL_CYCLE,
-    Flag.Kind.ENSEMBLE_CYCLE,
-    Flag.Kind.NEAR_IDENTICAL,
-    Flag.Kind.DUPLICATE_CONFLICT,
-)
+# Check flags are features of the model (1 where the pair has one): CHECK_KINDS, the kinds
+# the checks raise.
 
 # What each feature is, in words, for the page that says why a pair is where it is.
 FEATURE_NAMES = {
