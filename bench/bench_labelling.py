@@ -8,16 +8,21 @@ connection pool on (DATABASE_POOL, see webapp/settings.py). N annotators, each o
 keep-alive connection of a small asyncio HTTP/1.1 client, work as the labelling page does
 (static/js/label.js): they open with two pairs (the one on screen and one fetched ahead), then
 each vote is one request, ``POST /label/vote/`` with ``prefetch=1``, whose answer is the next
-pair for the buffer. Two runs:
+pair for the buffer. Three runs, on the same server and project:
 
 1. for BENCH_LABELLING_SECONDS without pauses: the server's capacity, far harder than people;
-2. for BENCH_LABELLING_PACED_SECONDS with about a second between votes (``paced_*``): what an
+2. for BENCH_LABELLING_API_SECONDS (as long, by default) the same annotators label through
+   the REST API without pauses (``api_*``, bench/load_api.py): each vote is two requests,
+   ``assignments/next`` then ``votes`` (JSON, a token), with the same client;
+3. for BENCH_LABELLING_PACED_SECONDS with about a second between votes (``paced_*``): what an
    annotator feels when the server is not saturated (people take several seconds a vote).
 
 Figures: latency p50 / p95 / p99 of a vote request (it carries the next pair back), votes per
-second, how busy the cores were, and CPU seconds per vote of the web server processes, of the
-PostgreSQL backends serving them and of this load generator (``cpu_*_ms_per_vote``): on a
-machine shared with other work the latency is noisy, the CPU a vote costs much less so. Then
+second (for the API, ``api_vote_p95_ms`` is the vote request and ``api_next_p95_ms`` the
+request for a pair), how busy the cores were, and CPU seconds per vote of the web server
+processes, of the PostgreSQL backends serving them and of this load generator
+(``cpu_*_ms_per_vote``): on a machine shared with other work the latency is noisy, the CPU a
+vote costs much less so. Then
 the checks that must be zero: votes acknowledged but not stored (lost), votes stored twice or
 without an acknowledgement (duplicated), pairs with more votes and leases than they want
 (over-assigned), and queue counters that disagree with the votes and leases (queue_drift).
@@ -55,6 +60,7 @@ from bench.load import (
     sessions,
     stop_embedded_redis,
 )
+from bench.load_api import api_tokens, run_api_load
 
 PAIRS = int(os.environ.get("BENCH_LABELLING_PAIRS", 1_000_000))
 ANNOTATORS = int(os.environ.get("BENCH_LABELLING_ANNOTATORS", 32))
@@ -62,6 +68,7 @@ SECONDS = float(os.environ.get("BENCH_LABELLING_SECONDS", 45))
 # A second, shorter run where each annotator pauses between votes (still far quicker than a
 # person): the latency an annotator sees when the server is not saturated.
 PACED_SECONDS = float(os.environ.get("BENCH_LABELLING_PACED_SECONDS", 20))
+API_SECONDS = float(os.environ.get("BENCH_LABELLING_API_SECONDS", SECONDS))
 THINK_S = 1.0
 KEEP_DB = os.environ.get("BENCH_LABELLING_KEEP_DB", "").lower() in ("1", "true", "yes")
 
@@ -136,6 +143,7 @@ def run(figures: Figures) -> None:
         if template and not kept:
             database_keep(template)
         cookies = sessions(ANNOTATORS)
+        tokens = api_tokens(ANNOTATORS)
         port = free_port()
         server = serve(port)
         try:
@@ -151,13 +159,17 @@ def run(figures: Figures) -> None:
             tally = asyncio.run(run_load(port, project_id, cookies, SECONDS, 0.0))
             busy_after = psutil.cpu_times()
             meter.stop()
+            api_meter = CpuMeter(psutil.Process(server.pid))
+            api_meter.start()
+            api = asyncio.run(run_api_load(port, project_id, tokens, API_SECONDS))
+            api_meter.stop()
             paced = asyncio.run(run_load(port, project_id, cookies, PACED_SECONDS, THINK_S))
         finally:
             server.terminate()
             server.wait(timeout=30)
             stop_embedded_redis()
-        checks = check(project_id, merge(tally, paced))
-    for sample in (tally.error_samples + paced.error_samples)[:5]:
+        checks = check(project_id, merge(tally, api, paced))
+    for sample in (tally.error_samples + api.error_samples + paced.error_samples)[:5]:
         print(f"labelling: error: {sample}", file=sys.stderr)
     figures("annotators", ANNOTATORS, "")
     figures("pairs", PAIRS, "")
@@ -177,10 +189,20 @@ def run(figures: Figures) -> None:
     server_s = meter.spent["web"] + meter.spent["db"]
     figures("cpu_server_ms_per_vote", 1000 * server_s / votes, "ms")
     figures("cpu_all_ms_per_vote", 1000 * (server_s + meter.spent["client"]) / votes, "ms")
+    # the API: a vote is two requests, the pair then the vote
+    figures("api_vote_p50_ms", quantile(api.vote_ms, 0.50), "ms")
+    figures("api_vote_p95_ms", quantile(api.vote_ms, 0.95), "ms")
+    figures("api_next_p50_ms", quantile(api.next_ms, 0.50), "ms")
+    figures("api_next_p95_ms", quantile(api.next_ms, 0.95), "ms")
+    figures("api_votes_per_s", len(api.vote_ms) / api.seconds, "votes/s")
+    api_votes = max(1, len(api.stored))
+    api_server_s = api_meter.spent["web"] + api_meter.spent["db"]
+    figures("api_cpu_server_ms_per_vote", 1000 * api_server_s / api_votes, "ms")
+    figures("api_cpu_client_ms_per_vote", 1000 * api_meter.spent["client"] / api_votes, "ms")
     figures("paced_request_p50_ms", quantile(paced.vote_ms, 0.50), "ms")
     figures("paced_request_p95_ms", quantile(paced.vote_ms, 0.95), "ms")
     figures("paced_votes_per_s", len(paced.vote_ms) / paced.seconds, "votes/s")
-    figures("errors", tally.errors + paced.errors, "")
+    figures("errors", tally.errors + api.errors + paced.errors, "")
     for name, value in checks.items():
         figures(name, value, "")
     if any(checks.values()):

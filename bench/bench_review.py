@@ -16,12 +16,17 @@ the time is the whole server side (middleware, view, queries, template), without
 Every URL is requested WARMUP times, then REPEATS times, timed. The existing pair page
 (projects:pair, a few small queries) is measured the same way in the same run as the
 baseline: ``*_vs_pair_page`` is the ratio of p95s, steadier than the times on a shared machine.
+The project also holds one pair with a 50 MB response (the hostile import battery's case):
+``project_page`` is the project's first page of pairs, ``project_page_50mb`` the page that
+holds that pair, and ``*_bytes`` what each sends (lists send bounded previews, see
+webapp/pairs/previews.py).
 Figures: review.<page>_p50_ms, review.<page>_p95_ms, review.<page>_vs_pair_page,
-review.fill_seconds, review.queue_rebuild_seconds (the first build, in the learning order
-with the prior), review.bulk_flip_seconds, review.bulk_flip_pairs, review.flagged_pairs;
-after the decisions review.noise_fit_seconds (the noise model on every scored pair: features,
-fit, P(wrong) written) and the queue rebuilt in each order, review.queue_rebuild_severity_seconds
-and review.queue_rebuild_learning_seconds. BENCH_REVIEW_PAIRS=100000 makes a quick run.
+review.project_page_bytes, review.project_page_50mb_bytes, review.fill_seconds,
+review.queue_rebuild_seconds (the first build, in the learning order with the prior),
+review.bulk_flip_seconds, review.bulk_flip_pairs, review.flagged_pairs; after the decisions
+review.noise_fit_seconds (the noise model on every scored pair: features, fit, P(wrong)
+written) and the queue rebuilt in each order, review.queue_rebuild_severity_seconds and
+review.queue_rebuild_learning_seconds. BENCH_REVIEW_PAIRS=100000 makes a quick run.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from typing import Any
 from bench.db import bench_database
 
 PAIRS = int(os.environ.get("BENCH_REVIEW_PAIRS", 1_000_000))
+BIG = 50 * 1024 * 1024  # characters of the one huge response
 WARMUP = 3
 REPEATS = int(os.environ.get("BENCH_REVIEW_REPEATS", 30))
 
@@ -66,6 +72,23 @@ def _more_flags(project_id: int, run_id: int) -> None:
             """,
             {"project": project_id, "run": run_id},
         )
+
+
+def _big_pair(project_id: int) -> int:
+    """One more pair, whose response A is BIG characters long; its id."""
+    from webapp.pairs.models import Pair, Response
+
+    first = Pair.objects.filter(project_id=project_id).order_by("id").first()
+    assert first is not None
+    big = Response.objects.create(
+        content_hash=os.urandom(16), text=("All work and no play. " * (BIG // 22 + 1))[:BIG]
+    )
+    pair = Pair.objects.create(
+        project_id=project_id, prompt_id=first.prompt_id, response_a=big,
+        response_b_id=first.response_b_id, imported_label="a", dedup_key=os.urandom(16),
+        source_file="big.jsonl", source_line=1,
+    )  # fmt: skip
+    return pair.pk
 
 
 def _agreement_report(project_id: int) -> None:
@@ -148,6 +171,7 @@ def run(figures: Figures) -> None:
         run_id = ScoringRun.objects.get(project=project).pk
         _more_flags(project.pk, run_id)
         _agreement_report(project.pk)
+        big_pair = _big_pair(project.pk)
         figures("fill_seconds", time.perf_counter() - started, "s")
 
         started = time.perf_counter()
@@ -186,6 +210,8 @@ def run(figures: Figures) -> None:
         pair_id = singles[0]
         pages = {
             "pair_page": f"/projects/{p}/pairs/{pair_id}/",  # the baseline
+            "project_page": f"/projects/{p}/",
+            "project_page_50mb": f"/projects/{p}/?after={big_pair - 1}",
             "review_list": f"/projects/{p}/review/",
             "review_list_filtered": (
                 f"/projects/{p}/review/?kind=unstable&mu_min=-1&mu_max=1&state=undecided"
@@ -210,3 +236,5 @@ def run(figures: Figures) -> None:
             figures(f"{name}_p95_ms", p95[name], "ms")
             if name != "pair_page":
                 figures(f"{name}_vs_pair_page", p95[name] / p95["pair_page"], "x")
+            if name.startswith("project_page"):
+                figures(f"{name}_bytes", len(client.get(url).content), "bytes")

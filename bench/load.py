@@ -19,6 +19,7 @@ Used by bench_labelling and bench_soak; ``python -m bench`` runs only modules na
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import re
@@ -27,8 +28,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 WARMUP_S = 5.0  # the first seconds of a load, whose votes count in no figure
 WEB_WORKERS = int(os.environ.get("BENCH_LABELLING_WEB_WORKERS", 2))
@@ -166,6 +169,7 @@ def stop_embedded_redis() -> None:
 @dataclass
 class Tally:
     vote_ms: list[float] = field(default_factory=list)  # each vote request, the next pair back
+    next_ms: list[float] = field(default_factory=list)  # each request for a pair alone (API)
     vote_at: list[float] = field(default_factory=list)  # when each of them ended (perf_counter)
     stored: set[str] = field(default_factory=set)  # tokens the server acknowledged as stored
     statuses: dict[str, int] = field(default_factory=dict)
@@ -175,23 +179,38 @@ class Tally:
     exhausted: int = 0
 
 
-class Connection:
-    """A keep-alive HTTP/1.1 connection that POSTs forms; enough HTTP for this benchmark."""
+Answer = tuple[int, dict[str, str], bytes]  # status, headers (lower-case names), body
 
-    def __init__(self, port: int, cookie: str, csrf: str) -> None:
-        self.port, self.cookie, self.csrf = port, cookie, csrf
+
+class Connection:
+    """A keep-alive HTTP/1.1 connection that POSTs forms as a logged-in page does (a session
+    cookie and a CSRF token), or JSON as an API client does (a token); enough HTTP for these
+    benchmarks."""
+
+    def __init__(self, port: int, cookie: str = "", csrf: str = "", token: str = "") -> None:
+        self.port, self.cookie, self.csrf, self.token = port, cookie, csrf, token
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def post(self, path: str, form: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    async def post(self, path: str, form: dict[str, str]) -> Answer:
+        body = "&".join(f"{k}={v}" for k, v in form.items()).encode()
+        headers = (
+            f"Cookie: sessionid={self.cookie}; csrftoken={self.csrf}\r\n"
+            f"X-CSRFToken: {self.csrf}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        )
+        return await self._send(path, headers, body)
+
+    async def post_json(self, path: str, data: object) -> Answer:
+        body = b"" if data is None else json.dumps(data).encode()
+        headers = f"Authorization: Token {self.token}\r\nContent-Type: application/json\r\n"
+        return await self._send(path, headers, body)
+
+    async def _send(self, path: str, extra: str, body: bytes) -> Answer:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         assert self.reader is not None
-        body = "&".join(f"{k}={v}" for k, v in form.items()).encode()
         head = (
-            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
-            f"Cookie: sessionid={self.cookie}; csrftoken={self.csrf}\r\n"
-            f"X-CSRFToken: {self.csrf}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n{extra}"
             f"Content-Length: {len(body)}\r\n\r\n"
         )
         self.writer.write(head.encode() + body)
@@ -201,7 +220,9 @@ class Connection:
         while (line := await self.reader.readline()) not in (b"\r\n", b""):
             name, _, value = line.decode("latin-1").partition(":")
             headers[name.strip().lower()] = value.strip()
-        if "content-length" in headers:
+        if status in (204, 304):
+            payload = b""
+        elif "content-length" in headers:
             payload = await self.reader.readexactly(int(headers["content-length"]))
         else:  # chunked
             chunks = []
@@ -284,22 +305,33 @@ async def annotate(
             await asyncio.sleep(think_s * rng.uniform(0.5, 1.5))
 
 
-async def run_load(
-    port: int, project_id: int, cookies: list[str], seconds: float, think_s: float
-) -> Tally:
+Annotator = Callable[[Connection, Tally, tuple[float, float], int], Awaitable[None]]
+
+
+async def run_annotators(conns: list[Connection], annotator: Annotator, seconds: float) -> Tally:
+    """``annotator`` on each connection at once (its index as a seed), recording for
+    ``seconds`` after WARMUP_S; the Tally of them all."""
     tally = Tally()
-    conns = [Connection(port, c, secrets.token_hex(16)) for c in cookies]
     begin = time.perf_counter()
     window = (begin + WARMUP_S, begin + WARMUP_S + seconds)
     try:
-        await asyncio.gather(
-            *(annotate(c, project_id, tally, window, i, think_s) for i, c in enumerate(conns))
-        )
+        await asyncio.gather(*(annotator(c, tally, window, i) for i, c in enumerate(conns)))
     finally:
         for c in conns:
             c.close()
     tally.seconds = seconds
     return tally
+
+
+async def run_load(
+    port: int, project_id: int, cookies: list[str], seconds: float, think_s: float
+) -> Tally:
+    conns = [Connection(port, c, secrets.token_hex(16)) for c in cookies]
+
+    def page(conn: Connection, tally: Tally, window: tuple[float, float], i: int) -> Any:
+        return annotate(conn, project_id, tally, window, i, think_s)
+
+    return await run_annotators(conns, page, seconds)
 
 
 def check(project_id: int, tally: Tally) -> dict[str, int]:

@@ -9,13 +9,14 @@ that use them need committed data: they use ``transactional_db``.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -226,10 +227,44 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
+@dataclass
+class ConsoleErrors:
+    """What the browser reported as an error on every page a test opened: console errors
+    (a script's, or a request the server refused: a missing asset is a 404 there) and uncaught
+    exceptions. A test that provokes one on purpose says so with ``expect(pattern)``."""
+
+    seen: list[str] = field(default_factory=list)
+    expected: list[str] = field(default_factory=list)
+
+    def expect(self, pattern: str) -> None:
+        self.expected.append(pattern)
+
+    def unexpected(self) -> list[str]:
+        return [e for e in self.seen if not any(re.search(p, e) for p in self.expected)]
+
+
 @pytest.fixture
-def page(browser: Any, live_app: Any) -> Iterator[Any]:
+def console_errors() -> ConsoleErrors:
+    return ConsoleErrors()
+
+
+@pytest.fixture
+def page(browser: Any, live_app: Any, console_errors: ConsoleErrors) -> Iterator[Any]:
+    """A Chromium page on the live server. The test fails on any console error or uncaught
+    exception of any page it opened (the login page too), unless it expected it."""
     context = browser.new_context(base_url=live_app.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(20_000)
     page = context.new_page()
+
+    def on_console(message: Any) -> None:
+        if message.type == "error":
+            where = message.location.get("url", "") if message.location else ""
+            console_errors.seen.append(f"{message.text} ({where} on {page.url})")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: console_errors.seen.append(f"uncaught {exc} on {page.url}"))
     yield page
     context.close()
+    unexpected = console_errors.unexpected()
+    if unexpected:
+        pytest.fail("the browser reported errors:\n" + "\n".join(unexpected), pytrace=False)

@@ -16,6 +16,8 @@
   const saveState = document.getElementById("save-state");
   const overlay = document.getElementById("shortcuts");
   const levels = Number(root.dataset.levels || 0);
+  // A project may make the strength optional: then Enter sends an A / B vote without one.
+  const strengthRequired = root.dataset.strengthRequired !== "0";
   const strengthKeys = "qwertyuio".slice(0, levels);
   const csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
   const SIDES = { 1: "left", 2: "right", 3: "tie", 4: "both_bad" };
@@ -27,7 +29,9 @@
 
   const current = () => stage.querySelector("section.pair");
   const buffered = () => buffer.querySelectorAll("section.pair, section.pair-done");
-  const needsStrength = () => levels > 0 && (state.side === "left" || state.side === "right");
+  // Whether the chosen side takes a strength (A or B on a graded scale), and must have one.
+  const graded = () => levels > 0 && (state.side === "left" || state.side === "right");
+  const needsStrength = () => graded() && strengthRequired;
   const ready = () => Boolean(current() && state.side && (!needsStrength() || state.strength !== null));
 
   function activeMs() {
@@ -49,8 +53,8 @@
       b.setAttribute("aria-pressed", String(b.dataset.choice === state.side));
     });
     form.querySelectorAll("button.strength").forEach((b) => {
-      b.disabled = !needsStrength();
-      b.setAttribute("aria-pressed", String(needsStrength() && Number(b.dataset.strength) === state.strength));
+      b.disabled = !graded();
+      b.setAttribute("aria-pressed", String(graded() && Number(b.dataset.strength) === state.strength));
     });
     stage.querySelectorAll("article.side").forEach((a) => {
       a.classList.toggle("chosen", a.dataset.side === state.side);
@@ -87,14 +91,40 @@
     }
   }
 
+  // The project's counter: this page's own votes count at once; the server's figures (with each
+  // vote's answer, and every 15 s) bring everyone else's. They may be a few seconds old (cached
+  // on the server), so they never take the count below what this page has seen.
+  const projectVotes = document.getElementById("project-votes");
+  const projectWanted = document.getElementById("project-wanted");
+  function showProgress(votes, wanted) {
+    projectVotes.textContent = String(votes);
+    projectWanted.textContent = String(wanted);
+    const percent = wanted ? Math.min(100, (100 * votes) / wanted) : 100;
+    document.getElementById("project-bar").style.width = percent.toFixed(1) + "%";
+    document.getElementById("project-percent").textContent = percent.toFixed(1) + "%";
+  }
+  function serverProgress(votes, wanted) {
+    if (Number.isFinite(votes) && Number.isFinite(wanted) && wanted > 0) {
+      showProgress(Math.max(votes, Number(projectVotes.textContent)), wanted);
+    }
+  }
+  setInterval(() => {
+    fetch(document.getElementById("progress").dataset.url, { credentials: "same-origin" })
+      .then((r) => (r.ok ? r.json() : null))
+      .then((p) => p && serverProgress(p.votes, p.wanted))
+      .catch(() => {}); // the next vote or tick tries again
+  }, 15000);
+
   function count(delta) {
     const mine = document.getElementById("my-votes");
     mine.textContent = String(Number(mine.textContent) + delta);
+    showProgress(Math.max(0, Number(projectVotes.textContent) + delta), Number(projectWanted.textContent));
   }
 
   // The server's answer to a vote or skip: maybe the next pair, for the buffer.
-  function receive({ html, status }) {
+  function receive({ html, status, progress }) {
     if (status === "stored") count(1);
+    if (progress && progress[0] !== null) serverProgress(Number(progress[0]), Number(progress[1]));
     if (!html || !html.trim()) return;
     htmx.swap(buffer, html, { swapStyle: "beforeend" });
     // Only one "nothing left" note is useful.
@@ -121,7 +151,10 @@
           credentials: "same-origin",
           headers: { "X-CSRFToken": csrf, "HX-Request": "true" },
         });
-        if (r.ok) return { html: r.status === 204 ? "" : await r.text(), status: r.headers.get("X-Vote-Status") };
+        if (r.ok) {
+          const progress = [r.headers.get("X-Project-Votes"), r.headers.get("X-Project-Wanted")];
+          return { html: r.status === 204 ? "" : await r.text(), status: r.headers.get("X-Vote-Status"), progress };
+        }
         if (r.status < 500 && r.status !== 429) throw new Refused(`${r.status} ${await r.text()}`);
       } catch (e) {
         if (e instanceof Refused) throw e;
@@ -165,7 +198,7 @@
     }
     const data = {
       choice: state.side,
-      strength: needsStrength() ? String(state.strength) : "",
+      strength: graded() && state.strength !== null ? String(state.strength) : "",
       rationale: rationale.value,
       time_ms: String(activeMs()),
     };
@@ -222,7 +255,7 @@
     const b = e.target.closest("button");
     if (!b) return;
     if (b.dataset.choice) choose(b.dataset.choice);
-    else if (b.dataset.strength !== undefined && needsStrength()) {
+    else if (b.dataset.strength !== undefined && graded()) {
       state.strength = Number(b.dataset.strength);
       render();
     } else if (b.id === "submit") submit();
@@ -253,7 +286,7 @@
     else if (!overlay.hidden) handled = false;
     else if (SIDES[key]) choose(SIDES[key]);
     else if (strengthKeys.includes(key) && key.length === 1) {
-      if (needsStrength()) {
+      if (graded()) {
         state.strength = strengthKeys.indexOf(key);
         render();
       }

@@ -40,6 +40,7 @@ def test_an_annotator_gets_a_blind_pair_and_votes_on_it(project: Any, annotator:
         "left",
         "right",
         "strength_scale",
+        "strength_required",
     }
     # the same lease comes back until it is voted on
     again = client.post(f"/api/projects/{project.pk}/assignments/next/").json()

@@ -20,6 +20,7 @@ def settings_data(**overrides: Any) -> dict[str, Any]:
         "guidelines": "Prefer **honest** answers.",
         "votes_per_pair": 5,
         "strength_scale": "a bit\na lot",
+        "strength_required": "on",
         "queue_order": "fewest_votes",
         "lease_minutes": 20,
     }
@@ -39,6 +40,12 @@ def test_an_admin_changes_votes_wanted_guidelines_and_scale(
     assert set(QueueItem.objects.values_list("wanted", flat=True)) == {5}
     page = admin_client.get(url).content.decode()
     assert "0 / 15" in page  # votes cast / wanted
+    assert project.strength_required
+    # an unchecked box makes the strength optional
+    optional = {k: v for k, v in settings_data().items() if k != "strength_required"}
+    assert admin_client.post(url, optional).status_code == 302
+    project.refresh_from_db()
+    assert not project.strength_required
 
 
 def test_bad_settings_are_refused(admin_client: Any, project: Any) -> None:

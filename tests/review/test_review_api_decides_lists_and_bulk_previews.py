@@ -24,9 +24,10 @@ def test_decide_list_undo_and_bulk(project: Any) -> None:
                     format="json")  # fmt: skip
     assert made.status_code == 201, made.json()
     assert made.json()["label_after"] == "b" and made.json()["reviewer"] == "rita"
-    bad = api.post(f"{base}/review/decisions/", {"pair": pairs[0].pk, "action": "more_votes"},
+    bad = api.post(f"{base}/review/decisions/",
+                   {"pair": pairs[0].pk, "action": "more_votes", "votes": 21},
                    format="json")  # fmt: skip
-    assert bad.status_code == 400 and "more votes" in bad.json()["error"]["message"]
+    assert bad.status_code == 400 and "votes" in bad.json()["error"]["fields"]
     undo = api.post(f"{base}/review/decisions/", {"pair": pairs[0].pk, "action": "undo"},
                     format="json")  # fmt: skip
     assert undo.status_code == 201 and undo.json()["undoes"] == made.json()["id"]
@@ -43,6 +44,15 @@ def test_decide_list_undo_and_bulk(project: Any) -> None:
     wrong = api.post(f"{base}/review/bulk/", {"filter": {"state": "nope"}, "action": "drop"},
                      format="json")  # fmt: skip
     assert wrong.status_code == 400 and "state" in wrong.json()["error"]["message"]
+    # "more votes" without a number asks for the review page's default; a decision the pair's
+    # state refuses is a 409, one on a pair not in the project a 404
+    more = api.post(f"{base}/review/decisions/", {"pair": pairs[2].pk, "action": "more_votes"},
+                    format="json")  # fmt: skip
+    assert more.status_code == 201 and more.json()["votes_requested"] == 2
+    for pair_id, action, refused in ((pairs[1].pk, "flip", 409), (10**15, "undo", 404)):
+        answer = api.post(f"{base}/review/decisions/", {"pair": pair_id, "action": action},
+                          format="json")  # fmt: skip
+        assert answer.status_code == refused, answer.json()
 
 
 def test_annotators_cannot_review(project: Any) -> None:

@@ -1,5 +1,6 @@
 """One 50 MB record (a response of 50 MB) is imported whole, as JSON Lines and as a JSON array,
-with memory bounded by a few copies of the record, and stored exactly."""
+with memory bounded by a few copies of the record, and stored exactly; the project page and
+the API's list of pairs show it as a preview, staying small."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import hashlib
 import json
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.api.conftest import client_for
 from tests.security.hostile import Stored, run_import
 from webapp.imports.models import ImportBatch
 from webapp.pairs.models import Pair
@@ -44,3 +47,22 @@ def test_a_50_mb_record_is_imported_with_bounded_memory(
     assert len(stored_text) == SIZE
     assert hashlib.sha256(stored_text.encode()).digest() == hashlib.sha256(big.encode()).digest()
     stored.assert_unchanged(new_pairs=2)
+
+
+def test_the_project_page_and_pair_list_stay_small_with_a_50_mb_record(
+    stored: Stored, tmp_path: Path, admin_client: Any, admin_user: Any
+) -> None:
+    big = ("All work and no play. " * (SIZE // 22 + 1))[:SIZE]
+    path = tmp_path / "big.jsonl"
+    path.write_text(json.dumps({"prompt": "Write a lot.", "chosen": big, "rejected": "No."}) + "\n")
+    del big
+    assert run_import(stored.project, path).pairs_created == 1
+    pair = Pair.objects.get(project=stored.project, source_file="big.jsonl")
+    # the page of pairs that holds it, and the API's
+    page = admin_client.get(f"/projects/{stored.project.pk}/?after={pair.pk - 1}")
+    assert page.status_code == 200
+    assert len(page.content) < 100_000, f"{len(page.content)} bytes"
+    assert f"{SIZE:,} characters" in page.content.decode()
+    listed = client_for(admin_user).get(f"/api/projects/{stored.project.pk}/pairs/?page_size=500")
+    assert len(listed.content) < 500_000, f"{len(listed.content)} bytes"
+    assert SIZE in [row["response_a_length"] for row in listed.json()["results"]]

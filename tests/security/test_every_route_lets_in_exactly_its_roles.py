@@ -88,6 +88,7 @@ def pair_args(w: World) -> dict[str, Any]:
 
 MATRIX: dict[str, Rule] = {
     "home": Rule("public"),
+    "favicon": Rule("public"),
     "login": Rule("public", ("GET", "POST")),
     "logout": Rule("public", ("POST",)),
     "health": Rule("user"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rest_framework import serializers
@@ -38,12 +39,21 @@ class Cursor(CursorPagination):
 
 
 def cursor_page(
-    request: Request, items: Any, serializer_class: type[Any], *, ordering: str, page_size: int
+    request: Request,
+    items: Any,
+    serializer_class: type[Any],
+    *,
+    ordering: str,
+    page_size: int,
+    prepare: Callable[[list[Any]], list[Any]] | None = None,
 ) -> Response:
     """The page of ``items`` (a queryset) that the request's cursor points at, rendered by
-    ``serializer_class``, with links to the next and previous pages."""
+    ``serializer_class`` (after ``prepare``, given the page's objects), with links to the next
+    and previous pages."""
     paginator = Cursor(ordering=ordering, page_size=page_size)
     page: list[Any] = paginator.paginate_queryset(items, request) or []
+    if prepare is not None:
+        page = prepare(page)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
 

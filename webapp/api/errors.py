@@ -42,6 +42,14 @@ ERRORS = {
     404: OpenApiResponse(ErrorSerializer, description="No such object (or not yours)."),
 }
 READ_ERRORS = {401: ERRORS[401], 404: ERRORS[404]}
+# A well-formed request that the object's state refuses now (nothing to undo, say).
+CONFLICT = {409: OpenApiResponse(ErrorSerializer, description="Not possible in this state.")}
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Not possible in this state."
+    default_code = "conflict"
 
 
 def _first_message(detail: Any) -> str:
@@ -62,17 +70,26 @@ def error_body(status_code: int, code: str, message: str, fields: Any = None) ->
     return {"error": body}
 
 
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+UNAVAILABLE_HEADERS = {"Retry-After": "2"}
+
+
+def unavailable(exc: Exception, view: Any) -> dict[str, Any]:
+    """The body of the 503 that answers a request the database could not serve (logged)."""
+    log.warning("API request in %s: database unavailable: %s", view, exc)
+    message = "The database is unavailable for a moment; nothing was stored. Try again."
+    return error_body(503, "unavailable", message)
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or "Not found")
     response = drf_exception_handler(exc, context)
-    if response is None and isinstance(exc, OperationalError | InterfaceError):
-        log.warning("API request in %s: database unavailable: %s", context.get("view"), exc)
-        message = "The database is unavailable for a moment; nothing was stored. Try again."
+    if response is None and isinstance(exc, DATABASE_ERRORS):
         return Response(
-            error_body(503, "unavailable", message),
+            unavailable(exc, context.get("view")),
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
-            headers={"Retry-After": "2"},
+            headers=UNAVAILABLE_HEADERS,
         )
     if response is None:
         log.exception("API error in %s", context.get("view"), exc_info=exc)

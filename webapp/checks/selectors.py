@@ -8,12 +8,12 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import QuerySet
 
 from webapp.checks.models import CheckRun
 from webapp.flags.models import Flag
 from webapp.labelling.models import Assignment, RepeatAnswer, Vote
 from webapp.pairs.models import Pair
+from webapp.pairs.previews import with_previews
 from webapp.projects.models import Project
 
 PAIRS = Pair._meta.db_table
@@ -111,12 +111,10 @@ def self_agreement(*, project: Project) -> list[SelfAgreement]:
         return [SelfAgreement(*row) for row in cursor.fetchall()]
 
 
-def checks_flags(*, project: Project, kind: str, limit: int = 20) -> QuerySet[Flag]:
-    return (
-        Flag.objects.filter(project=project, source="checks", kind=kind)
-        .select_related("pair__prompt", "pair__response_a", "pair__response_b")
-        .order_by("pair_id")[:limit]
-    )
+def checks_flags(*, project: Project, kind: str, limit: int = 20) -> list[Flag]:
+    """The first flags of a kind, each with ``.preview`` of its pair's texts."""
+    flags = Flag.objects.filter(project=project, source="checks", kind=kind).order_by("pair_id")
+    return with_previews(list(flags[:limit]))
 
 
 def check_charts(

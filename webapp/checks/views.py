@@ -24,7 +24,7 @@ def checks_page(request: HttpRequest, project_id: int) -> HttpResponse:
     overall, position = selectors.position_bias(project=project)
     agreement = selectors.self_agreement(project=project)
     flagged = [
-        (Flag.Kind(kind).label, kind, list(selectors.checks_flags(project=project, kind=kind)))
+        (Flag.Kind(kind).label, kind, selectors.checks_flags(project=project, kind=kind))
         for kind in selectors.CHECK_KINDS
     ]
     context = {

@@ -6,9 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from webapp.labelling import ordering
-from webapp.projects.models import Membership
-
-MAX_STRENGTH_LEVELS = 9  # one key each on the labelling page: Q W E R T Y U I O
+from webapp.projects.models import MAX_STRENGTH_LEVELS, Membership
 
 
 class ProjectSettingsForm(forms.Form):
@@ -25,6 +23,12 @@ class ProjectSettingsForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="One level per line, weakest first; empty for no graded strength. Votes store "
         "the level's position, so keep the number of levels once labelling has started.",
+    )
+    strength_required = forms.BooleanField(
+        required=False,
+        label="Strength required",
+        help_text="Checked: an A / B vote must choose a level. Unchecked: the level is optional "
+        "and Enter sends a vote without one.",
     )
     queue_order = forms.ChoiceField(choices=ordering.choices)
     lease_minutes = forms.IntegerField(

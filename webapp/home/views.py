@@ -66,6 +66,7 @@ def project_settings(request: HttpRequest, project_id: int) -> HttpResponse:
         "guidelines": project.guidelines,
         "votes_per_pair": project.votes_per_pair,
         "strength_scale": "\n".join(project.strength_scale or []),
+        "strength_required": project.strength_required,
         "queue_order": project.queue_order,
         "lease_minutes": project.lease_minutes,
     }

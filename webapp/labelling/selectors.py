@@ -16,6 +16,7 @@ from django.utils import timezone
 from webapp.dbbackend import prepared
 from webapp.labelling.models import AgreementReport, Assignment, GoldAnswer, HumanLabel, Vote
 from webapp.pairs.models import Pair, Prompt, Response
+from webapp.pairs.previews import with_previews
 from webapp.projects.models import Membership, Project
 
 PAIRS = Pair._meta.db_table
@@ -90,6 +91,25 @@ def assignments_live(
         expires_at__gt=now,
     ).order_by("served_at")
     return list(_with_pair(qs)[:limit])
+
+
+_LIVE_SQL = f"""
+    SELECT id FROM {Assignment._meta.db_table}
+    WHERE project_id = %s AND annotator_id = %s AND state = 'leased' AND expires_at > %s
+    ORDER BY served_at LIMIT 1
+"""
+
+
+def assignment_live_id(
+    *, project: Project, annotator: Any, now: datetime | None = None
+) -> int | None:
+    """The id of the annotator's oldest unexpired lease in the project, if they hold one: what
+    the API serves again before leasing a new pair. Prepared SQL, as every labelling request
+    runs it."""
+    with prepared.cursor() as cursor:
+        cursor.execute(_LIVE_SQL, [project.pk, annotator.pk, now or timezone.now()])
+        row = cursor.fetchone()
+    return int(row[0]) if row else None
 
 
 def assignment_counts(*, annotator: Any) -> dict[int, dict[str, int]]:
@@ -191,15 +211,17 @@ def gold_accuracy(*, project: Project) -> list[dict[str, Any]]:
 
 
 def gold_answers(*, project: Project, limit: int = 200) -> list[GoldAnswer]:
-    return list(
+    """The gold answers, newest first, each with ``.preview`` of its pair's texts."""
+    golds = (
         GoldAnswer.objects.filter(project=project)
-        .select_related("pair__prompt", "created_by")
+        .select_related("created_by")
         .annotate(
             n_votes=Count("pair__votes"),
             n_correct=Count("pair__votes", filter=Q(pair__votes__choice=F("choice"))),
         )
-        .order_by("-created_at")[:limit]
+        .order_by("-created_at")
     )
+    return with_previews(list(golds[:limit]))
 
 
 def agreement_report_latest(*, project: Project) -> AgreementReport | None:
@@ -209,11 +231,12 @@ def agreement_report_latest(*, project: Project) -> AgreementReport | None:
 def human_labels_page(
     *, project: Project, after_id: int = 0, label: str = "", limit: int = 50
 ) -> list[HumanLabel]:
-    """Aggregated labels in pair order (keyset pagination)."""
+    """Aggregated labels in pair order (keyset pagination), each with ``.preview`` of its
+    pair's texts."""
     qs = HumanLabel.objects.filter(project=project, pair_id__gt=after_id)
     if label:
         qs = qs.filter(label=label)
-    return list(qs.select_related("pair__prompt").order_by("pair_id")[:limit])
+    return with_previews(list(qs.order_by("pair_id")[:limit]))
 
 
 def human_label_counts(*, project: Project) -> dict[str, dict[str, int]]:

@@ -24,7 +24,12 @@ SIDES = ("left", "right", "tie", "both_bad")
 
 
 class LabellingError(ValueError):
-    """A request that cannot be stored as sent (bad choice, bad strength)."""
+    """A request that cannot be stored as sent (bad choice, bad strength). ``field`` names the
+    part of the request at fault, for the API's errors and the page's."""
+
+    def __init__(self, message: str, *, field: str = "choice") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def choice_for_side(*, side: str, shown_order: str) -> str:
@@ -39,14 +44,26 @@ def choice_for_side(*, side: str, shown_order: str) -> str:
 
 
 def strength_checked(*, project: Project, choice: str, strength: int | None) -> int | None:
-    """The strength to store: an index into the project's scale for A / B, none otherwise."""
+    """The strength to store: an index into the project's scale for A / B, none otherwise
+    (a strength sent with a tie, "both bad" or to a project without a scale is dropped). An
+    A / B vote without one is refused where the project requires it."""
     levels = len(project.strength_scale or [])
     if choice not in (Vote.Choice.A, Vote.Choice.B) or levels == 0:
         return None
     if strength is None:
-        raise LabellingError("choose how much better (a strength level)")
+        if not project.strength_required:
+            return None
+        raise LabellingError(
+            f"required for an A / B vote here: how much better, an index 0..{levels - 1} into "
+            "the project's strength scale",
+            field="strength",
+        )
     if not 0 <= strength < levels:
-        raise LabellingError(f"strength must be 0..{levels - 1}")
+        raise LabellingError(
+            f"must be 0..{levels - 1}, an index into the project's strength scale of "
+            f"{levels} levels",
+            field="strength",
+        )
     return strength
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -61,11 +61,11 @@ def _token(request: HttpRequest) -> tuple[uuid.UUID, int]:
         raise Http404("No such assignment") from None
 
 
-def _int_or_none(value: str | None) -> int | None:
+def _int_or_none(value: str | None, field: str) -> int | None:
     try:
         return int(value) if value not in (None, "") else None
     except ValueError:
-        raise services.LabellingError(f"not a number: {value!r}") from None
+        raise services.LabellingError(f"not a number: {value!r}", field=field) from None
 
 
 @login_required
@@ -135,16 +135,21 @@ def label_vote(request: HttpRequest, project_id: int) -> HttpResponse:
             token=token,
             round=round_,
             side=request.POST.get("choice", ""),
-            strength=_int_or_none(request.POST.get("strength")),
+            strength=_int_or_none(request.POST.get("strength"), "strength"),
             rationale=request.POST.get("rationale", ""),
-            time_taken_ms=_int_or_none(request.POST.get("time_ms")),
+            time_taken_ms=_int_or_none(request.POST.get("time_ms"), "time_ms"),
         )
     except services.LabellingError as exc:
-        return HttpResponseBadRequest(str(exc))
+        return HttpResponseBadRequest(f"{exc.field}: {exc}")
     except Assignment.DoesNotExist:
         raise Http404("No such assignment") from None
     response = _after(request, project)
     response["X-Vote-Status"] = result.status
+    # the project's counter, which the page never shows lower than its own count (it may be
+    # a few seconds old: project_progress is cached)
+    progress = selectors.project_progress(project=project)
+    response["X-Project-Votes"] = str(progress.votes)
+    response["X-Project-Wanted"] = str(progress.wanted)
     return response
 
 
@@ -189,12 +194,10 @@ def label_undo(request: HttpRequest, project_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def label_progress(request: HttpRequest, project_id: int) -> HttpResponse:
+    """The project's counter, for the labelling page to refresh while nobody votes."""
     project, _ = project_for_user(user=request.user, project_id=project_id)
-    return render(
-        request,
-        "labelling/_progress.html",
-        {"project": project, "progress": selectors.project_progress(project=project)},
-    )
+    progress = selectors.project_progress(project=project)
+    return JsonResponse({"votes": progress.votes, "wanted": progress.wanted})
 
 
 @login_required

@@ -7,17 +7,19 @@ from django.db import connection
 from django.db.models import Count, QuerySet
 
 from webapp.pairs.models import Pair, Prompt, Response
+from webapp.pairs.previews import with_previews
 from webapp.projects.models import Project
 
 
 def pairs_page(
     *, project: Project, after_id: int = 0, split: str = "", limit: int = 50
 ) -> list[Pair]:
-    """One page of a project's pairs in id order (keyset pagination: fast on any page)."""
+    """One page of a project's pairs in id order (keyset pagination: fast on any page), each
+    with ``.preview`` of its texts (webapp/pairs/previews.py), never the texts themselves."""
     qs: QuerySet[Pair] = Pair.objects.filter(project=project, id__gt=after_id)
     if split:
         qs = qs.filter(split=split)
-    return list(qs.select_related("prompt", "response_a", "response_b").order_by("id")[:limit])
+    return with_previews(list(qs.order_by("id")[:limit]), key="pk")
 
 
 def pair_counts(*, project: Project) -> dict[str, Any]:

@@ -3,6 +3,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+# One key each on the labelling page (Q W E R T Y U I O): a vote's strength is below this.
+MAX_STRENGTH_LEVELS = 9
+
 
 def default_strength_scale() -> list[str]:
     return ["slightly better", "clearly better", "much better"]
@@ -22,6 +25,10 @@ class Project(models.Model):
     strength_scale = models.JSONField(
         default=default_strength_scale,
         help_text="Names of the graded strength levels, weakest first.",
+    )
+    # Whether an A / B vote must say how much better (a level of the scale), or may leave it out.
+    strength_required = models.BooleanField(
+        default=True, help_text="An A / B vote must choose a strength level."
     )
     votes_per_pair = models.PositiveSmallIntegerField(default=3)
     queue_order = models.CharField(

@@ -34,6 +34,7 @@ def project_settings_update(
     guidelines: str,
     votes_per_pair: int,
     strength_scale: list[str],
+    strength_required: bool = True,
     queue_order: str,
     lease_minutes: int,
 ) -> Project:
@@ -42,11 +43,13 @@ def project_settings_update(
     project.guidelines = guidelines
     project.votes_per_pair = votes_per_pair
     project.strength_scale = strength_scale
+    project.strength_required = strength_required
     project.queue_order = queue_order
     project.lease_minutes = lease_minutes
     project.save(
         update_fields=[
-            "guidelines", "votes_per_pair", "strength_scale", "queue_order", "lease_minutes"
+            "guidelines", "votes_per_pair", "strength_scale", "strength_required",
+            "queue_order", "lease_minutes",
         ]
     )  # fmt: skip
     return project

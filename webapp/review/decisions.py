@@ -37,20 +37,30 @@ DECIDING = (Action.KEEP, Action.FLIP, Action.TIE, Action.DROP, Action.MORE_VOTES
 
 
 MAX_EXTRA_VOTES = 20
+DEFAULT_EXTRA_VOTES = 2  # what the review pages offer for "send back for more votes"
 
 
 class ReviewError(ValueError):
     """A decision that cannot be made as asked; the message says why."""
 
 
+class ReviewConflict(ReviewError):
+    """A well-formed decision that the pair's state does not allow now (nothing to undo, no
+    label to keep or flip)."""
+
+
+class ReviewNotFound(ReviewError):
+    """A decision naming a pair or flag that is not there (or not in this project)."""
+
+
 def _label_after(action: str, before: str, unreviewed: str) -> str:
     if action == Action.KEEP:
         if before not in ("a", "b", "tie"):
-            raise ReviewError("keep: the pair has no label to keep")
+            raise ReviewConflict("keep: the pair has no label to keep")
         return before
     if action == Action.FLIP:
         if before not in ("a", "b"):
-            raise ReviewError(f"flip: only an A or B label flips, not {before or 'none'!r}")
+            raise ReviewConflict(f"flip: only an A or B label flips, not {before or 'none'!r}")
         return "b" if before == "a" else "a"
     if action == Action.TIE:
         return "tie"
@@ -70,7 +80,7 @@ def _what_it_answers(project: Project, pair_id: int, flag_id: int | None) -> dic
     if flag_id is not None:
         flag = Flag.objects.filter(project=project, pair_id=pair_id, pk=flag_id).first()
         if flag is None:
-            raise ReviewError(f"flag {flag_id} is not a flag of pair {pair_id}")
+            raise ReviewNotFound(f"flag {flag_id} is not a flag of pair {pair_id}")
         out.update(flag_id=flag.pk, flag_kind=flag.kind)
         out["scoring_run_id"] = flag.scoring_run_id or out["scoring_run_id"]
     return out
@@ -85,7 +95,7 @@ def _refit_when_due(project: Project) -> None:
 def _locked_pair(project: Project, pair_id: int) -> Pair:
     pair = Pair.objects.select_for_update().filter(project=project, pk=pair_id).first()
     if pair is None:
-        raise ReviewError(f"pair {pair_id} is not in this project")
+        raise ReviewNotFound(f"pair {pair_id} is not in this project")
     return pair
 
 
@@ -146,7 +156,7 @@ def review_undo(
         undone = {d.undoes_id for d in decisions if d.action == Action.UNDO}
         targets = [d for d in decisions if d.action != Action.UNDO and d.pk not in undone]
         if not targets:
-            raise ReviewError("nothing to undo on this pair")
+            raise ReviewConflict("nothing to undo on this pair")
         target = targets[-1]
         earlier = [d for d in decisions if d.pk < target.pk]
         previous = earlier[-1] if earlier else None

@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 
 from webapp.flags.models import Flag
 from webapp.pairs.models import Pair, Prompt
+from webapp.pairs.previews import Preview, preview_sql
 from webapp.projects.models import Project
 from webapp.review import filters
 from webapp.review.filters import QueueFilter
@@ -63,7 +64,7 @@ class QueueRow:
     sigma: float | None
     split: str
     outcome: str
-    prompt: str
+    prompt: Preview  # the last turn of a conversation
     p_wrong: float | None = None
     exploring: bool = False
     why: list[Any] = field(default_factory=list)  # [[feature, part of the logit], ...]
@@ -140,6 +141,13 @@ def _decisions_few(project: Project, outcomes: tuple[str, ...]) -> bool:
     return bool(row) and int(row[0]) <= DECISIONS_FEW
 
 
+# What the queue shows of a prompt: a plain prompt, or a conversation's last turn.
+_LAST_TURN = (
+    "coalesce(CASE WHEN pr.conversation IS NULL THEN pr.text "
+    "ELSE pr.conversation -> -1 ->> 'content' END, '')"
+)
+
+
 def queue_page(
     *, project: Project, queue_filter: QueueFilter, after_rank: int = 0, limit: int = PAGE
 ) -> list[QueueRow]:
@@ -150,9 +158,7 @@ def queue_page(
         cursor.execute(
             f"""
             SELECT q.pair_id, q.rank, q.severity, q.kinds, q.mu, q.sigma, q.split, q.outcome,
-                left(CASE WHEN pr.conversation IS NULL THEN pr.text
-                          ELSE pr.conversation -> -1 ->> 'content' END, 160),
-                q.p_wrong, q.exploring, q.why
+                {preview_sql(_LAST_TURN)}, q.p_wrong, q.exploring, q.why
             FROM (
                 SELECT i.pair_id, i.rank, i.severity, i.kinds, i.mu, i.sigma, i.split,
                     coalesce(rv.outcome, '') AS outcome, i.p_wrong, i.exploring, i.why
@@ -168,10 +174,14 @@ def queue_page(
 
 
 def _queue_row(row: tuple[Any, ...]) -> QueueRow:
-    queued = QueueRow(*row[:11])
-    # raw SQL hands jsonb over as text (Django decodes it for its JSONFields only)
-    queued.why = json.loads(row[11]) if isinstance(row[11], str) else list(row[11] or [])
-    return queued
+    pair_id, rank, severity, kinds, mu, sigma, split, outcome, head, length = row[:10]
+    p_wrong, exploring, why = row[10:]
+    return QueueRow(
+        pair_id, rank, severity, kinds, mu, sigma, split, outcome, Preview(head, length),
+        p_wrong, exploring,
+        # raw SQL hands jsonb over as text (Django decodes it for its JSONFields only)
+        json.loads(why) if isinstance(why, str) else list(why or []),
+    )  # fmt: skip
 
 
 COUNT_CAP = 1000

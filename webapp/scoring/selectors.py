@@ -6,6 +6,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from webapp.pairs.labels import effective_labels
+from webapp.pairs.previews import with_previews
 from webapp.pairs.selectors import pair_texts
 from webapp.projects.models import Project
 from webapp.scoring.models import PairScore, ScoringRun
@@ -27,15 +28,15 @@ def latest_complete_run_id(*, project: Project) -> int | None:
 
 
 def run_extremes(*, run: ScoringRun, limit: int = 15) -> dict[str, list[PairScore]]:
-    """The most negative pairs (likely mislabelled) and those nearest zero (ambiguous)."""
-    base: QuerySet[PairScore] = PairScore.objects.filter(run=run).select_related(
-        "pair__prompt", "pair__response_a", "pair__response_b"
-    )
+    """The most negative pairs (likely mislabelled) and those nearest zero (ambiguous), each
+    with ``.preview`` of its pair's texts."""
+    base: QuerySet[PairScore] = PairScore.objects.filter(run=run)
     negative = list(base.order_by("mu")[:limit])
     # nearest zero, using the (run, mu) index from both sides instead of sorting by |mu|
     above = list(base.filter(mu__gte=0).order_by("mu")[:limit])
     below = list(base.filter(mu__lt=0).order_by("-mu")[:limit])
     ambiguous = sorted(above + below, key=lambda s: abs(s.mu))[:limit]
+    with_previews(negative + ambiguous)
     return {"negative": negative, "ambiguous": ambiguous}
 
 

@@ -18,6 +18,7 @@ class ProjectSerializer(serializers.Serializer):
 class ProjectDetailSerializer(ProjectSerializer):
     guidelines = serializers.CharField()
     strength_scale = serializers.ListField(child=serializers.CharField())
+    strength_required = serializers.BooleanField()
     votes_per_pair = serializers.IntegerField()
     pairs = serializers.IntegerField()
     pairs_by_split = serializers.DictField(child=serializers.IntegerField())

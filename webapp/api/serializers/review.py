@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from webapp.api.common import CursorPageSerializer
+from webapp.review.decisions import DEFAULT_EXTRA_VOTES
 
 REVIEW_ACTIONS = ["keep", "flip", "tie", "drop", "more_votes", "undo"]
 BULK_REVIEW_ACTIONS = REVIEW_ACTIONS[:-1]
@@ -42,7 +43,10 @@ class ReviewDecisionRequestSerializer(serializers.Serializer):
     pair = serializers.IntegerField(min_value=1, max_value=2**62)
     action = serializers.ChoiceField(choices=REVIEW_ACTIONS)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=5000)
-    votes = serializers.IntegerField(required=False, min_value=1, max_value=20)
+    votes = serializers.IntegerField(
+        required=False, min_value=1, max_value=20, default=DEFAULT_EXTRA_VOTES,
+        help_text="More votes per pair, for `more_votes` (the review page's default if absent).",
+    )  # fmt: skip
     flag = serializers.IntegerField(required=False, min_value=1, max_value=2**62)
 
 
@@ -65,7 +69,10 @@ class ReviewBulkRequestSerializer(serializers.Serializer):
     filter = ReviewFilterSerializer(required=False)
     action = serializers.ChoiceField(choices=BULK_REVIEW_ACTIONS)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=5000)
-    votes = serializers.IntegerField(required=False, min_value=1, max_value=20)
+    votes = serializers.IntegerField(
+        required=False, min_value=1, max_value=20, default=DEFAULT_EXTRA_VOTES,
+        help_text="More votes per pair, for `more_votes` (the review page's default if absent).",
+    )  # fmt: skip
     confirm = serializers.BooleanField(
         required=False, default=False, help_text="false: only count; true: decide them."
     )

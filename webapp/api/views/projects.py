@@ -55,6 +55,7 @@ def project_detail(request: Request, project_id: int) -> Response:
         "created_at": project.created_at,
         "guidelines": project.guidelines,
         "strength_scale": list(project.strength_scale or []),
+        "strength_required": project.strength_required,
         "votes_per_pair": project.votes_per_pair,
         "pairs": counts["total"],
         "pairs_by_split": counts["by_split"],

@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from webapp.api.common import cursor_page, project_for_request, validated
-from webapp.api.errors import ERRORS, READ_ERRORS
+from webapp.api.errors import CONFLICT, ERRORS, READ_ERRORS, Conflict
 from webapp.api.serializers.review import (
     ReviewBulkRequestSerializer,
     ReviewBulkResultSerializer,
@@ -27,6 +27,16 @@ from webapp.projects.models import Membership
 from webapp.review import decisions
 from webapp.review import selectors as review_selectors
 from webapp.review.filters import FilterError, QueueFilter
+
+
+def _refused(exc: decisions.ReviewError) -> Exception:
+    """The API error for a decision the review stage refused: a pair or flag that is not
+    there is a 404, a state that does not allow it a 409, anything else a 400."""
+    if isinstance(exc, decisions.ReviewNotFound):
+        return NotFound(str(exc))
+    if isinstance(exc, decisions.ReviewConflict):
+        return Conflict(str(exc))
+    return ValidationError({"action": [str(exc)]})
 
 
 def _decision_page(request: Request, qs: Any) -> Response:
@@ -44,7 +54,7 @@ def _decision_page(request: Request, qs: Any) -> Response:
     operation_id="projects_review_decide",
     methods=["POST"],
     request=ReviewDecisionRequestSerializer,
-    responses={201: ReviewDecisionSerializer, **ERRORS},
+    responses={201: ReviewDecisionSerializer, **ERRORS, **CONFLICT},
     tags=["review"],
 )
 @api_view(["GET", "POST"])
@@ -66,10 +76,10 @@ def review_decisions(request: Request, project_id: int) -> Response:
             decision = decisions.review_decide(
                 project=project, pair_id=data["pair"], action=data["action"],
                 reviewer=request.user, reason=data.get("reason", ""),
-                votes=data.get("votes", 0), flag_id=data.get("flag"),
+                votes=data["votes"], flag_id=data.get("flag"),
             )  # fmt: skip
     except decisions.ReviewError as exc:
-        raise ValidationError({"action": [str(exc)]}) from exc
+        raise _refused(exc) from exc
     return Response(ReviewDecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
 
 
@@ -120,9 +130,9 @@ def review_bulk(request: Request, project_id: int) -> Response:
             return Response(ReviewBulkResultSerializer(body).data)
         bulk = decisions.review_bulk_apply(
             project=project, queue_filter=queue_filter, action=action, reviewer=request.user,
-            reason=data.get("reason", ""), votes=data.get("votes", 0),
+            reason=data.get("reason", ""), votes=data["votes"],
         )  # fmt: skip
     except decisions.ReviewError as exc:
-        raise ValidationError({"action": [str(exc)]}) from exc
+        raise _refused(exc) from exc
     body.update(count=bulk.n_pairs, confirmed=True, bulk=bulk.pk)
     return Response(ReviewBulkResultSerializer(body).data, status=status.HTTP_201_CREATED)
