@@ -1,0 +1,105 @@
+"""Kendall's W, Kendall's tau and ranking aggregates against cases worked out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from webapp.labelling import ranking_agreement as ra
+
+
+def answers(*rows: tuple) -> object:
+    """rows: (answer, item, worker, payload)"""
+    return ra.rankings_frame(rows)
+
+
+def tiers(*groups: list[int]) -> dict:
+    return {"tiers": [list(g) for g in groups]}
+
+
+def test_kendalls_w_without_ties_matches_the_hand_computation() -> None:
+    # Rank sums 4, 6, 8, 12 about a mean of 7.5: S = 12.25 + 2.25 + 0.25 + 20.25 = 35;
+    # W = 12 x 35 / (3^2 x (4^3 - 4)) = 420 / 540 = 7/9.
+    ranks = np.array([[1, 2, 3, 4], [2, 1, 3, 4], [1, 3, 2, 4]], dtype=float)
+    assert ra.kendalls_w(ranks) == pytest.approx(7 / 9)
+
+
+def test_kendalls_w_with_ties_uses_the_tie_correction() -> None:
+    # Annotator 1 ties responses 1 and 2, annotator 3 ties 0 and 1 (each tie of two: T = 6).
+    # Ranks: (1, 2.5, 2.5, 4), (2, 1, 3, 4), (1.5, 1.5, 3, 4); sums 4.5, 5, 8.5, 12;
+    # S = 9 + 6.25 + 1 + 20.25 = 36.5; W = 12 x 36.5 / (9 x 60 - 3 x 12) = 438 / 504.
+    frame = answers(
+        (1, 7, 1, tiers([0], [1, 2], [3])),
+        (2, 7, 2, tiers([1], [0], [2], [3])),
+        (3, 7, 3, tiers([0, 1], [2], [3])),
+    )
+    ranks, workers, responses = ra.rank_matrix(frame)
+    assert workers == [1, 2, 3] and responses == [0, 1, 2, 3]
+    assert ranks[0].tolist() == [1, 2.5, 2.5, 4]
+    assert ra.kendalls_w(ranks) == pytest.approx(438 / 504)
+    # without the correction it would be 438 / 540
+    assert ra.concordance(frame)["w_mean"] == pytest.approx(438 / 504)
+
+
+def test_w_is_one_for_identical_orders_and_undefined_when_all_is_tied() -> None:
+    same = np.array([[1, 2, 3], [1, 2, 3]], dtype=float)
+    assert ra.kendalls_w(same) == pytest.approx(1.0)
+    assert ra.kendalls_w(np.array([[2, 2, 2], [2, 2, 2]], dtype=float)) is None
+    assert ra.kendalls_w(np.array([[1, 2, 3]], dtype=float)) is None
+
+
+def test_mean_tau_between_annotators_matches_counted_pairs() -> None:
+    # 1 vs 2: one discordant pair of six, tau = 4/6; 1 vs 3: likewise; 2 vs 3: two discordant,
+    # tau = 2/6. Mean (2/3 + 2/3 + 1/3) / 3 = 5/9.
+    frame = answers(
+        (1, 1, 1, tiers([0], [1], [2], [3])),
+        (2, 1, 2, tiers([1], [0], [2], [3])),
+        (3, 1, 3, tiers([0], [2], [1], [3])),
+    )
+    figures = ra.concordance(frame)
+    assert figures["tau_mean"] == pytest.approx(5 / 9)
+    assert figures["tau_pairs"] == 3
+    assert figures["tau_by_worker"][1] == pytest.approx(2 / 3)
+    assert figures["tau_by_worker"][3] == pytest.approx(0.5)
+    pair_23 = next(p for p in figures["tau_by_pair"] if (p["a"], p["b"]) == (2, 3))
+    assert pair_23["tau"] == pytest.approx(1 / 3)
+
+
+def test_a_best_worst_answer_compares_on_the_responses_both_placed() -> None:
+    # Annotator 2 saw 0, 1, 2 only: best 2, worst 0. Annotator 1 ranked all four, 2 > 1 > 0 > 3.
+    # On the common responses 0, 1, 2 both give the order 2, 1, 0: W = 1.
+    frame = answers(
+        (1, 5, 1, tiers([2], [1], [0], [3])),
+        (2, 5, 2, {"shown": [0, 1, 2], "best": 2, "worst": 0}),
+    )
+    assert ra.tiers_of({"shown": [0, 1, 2], "best": 2, "worst": 0}) == [[2], [1], [0]]
+    ranks, _, responses = ra.rank_matrix(frame)
+    assert responses == [0, 1, 2]
+    assert ra.kendalls_w(ranks) == pytest.approx(1.0)
+
+
+def test_the_aggregate_score_puts_ties_at_their_mean_rank() -> None:
+    # Ranks 1, 2.5, 2.5, 4 of n = 4: scores (4 - rank) / 3 = 1, 0.5, 0.5, 0; a second
+    # annotator's strict 3 > 2 > 1 > 0 gives 0, 1/3, 2/3, 1.
+    frame = answers((1, 1, 1, tiers([0], [1, 2], [3])), (2, 1, 2, tiers([3], [2], [1], [0])))
+    result = ra.aggregate(frame).loc[1]
+    expected = [0.5, (0.5 + 1 / 3) / 2, (0.5 + 2 / 3) / 2, 0.5]
+    assert result["score"].tolist() == pytest.approx(expected)
+    assert result.loc[0, "score_std"] == pytest.approx(0.5)
+    assert result["n"].tolist() == [2, 2, 2, 2]
+
+
+def test_a_repeat_measures_self_consistency_and_nothing_else() -> None:
+    # Annotator 1 ranks item 1 twice, swapping the top two the second time: tau-b 2/3.
+    frame = answers(
+        (1, 1, 1, tiers([0], [1], [2], [3])),
+        (2, 1, 2, tiers([0], [1], [2], [3])),
+        (9, 1, 1, tiers([1], [0], [2], [3])),
+    )
+    report = ra.report(frame)
+    assert report["n_repeats"] == 1 and report["n_answers"] == 2
+    assert report["kendall_w"]["mean"] == pytest.approx(1.0)  # the repeat is not in W
+    mine = next(a for a in report["annotators"] if a["worker"] == 1)
+    assert mine["self_consistency"] == {"n": 1, "tau_mean": pytest.approx(2 / 3), "same": 0.0}
+    other = next(a for a in report["annotators"] if a["worker"] == 2)
+    assert other["self_consistency"] is None
