@@ -107,23 +107,17 @@ def test_an_overall_rating_above_a_response_that_is_better_on_every_attribute_is
     # unrated attributes never contradict: with response 1's second rating unknown and its
     # first equal to response 0's, nothing says it is better anywhere
     attributes[1, 1] = np.nan
-    assert overall_contradictions(
+    _, pairs = overall_contradictions(
         overall=overall, attributes=attributes, group=np.array([0, 0, 0, 1, 1])
-    )[1] == []
+    )
+    assert pairs == []
 
 
 def test_a_pair_labelled_a_overall_while_its_attributes_favour_b_is_caught() -> None:
     overall = np.array([1, 1, -1, 0, 1])
-    attributes = np.array(
-        [[-1, 0], [1, -1], [-1, np.nan], [1, 1], [np.nan, np.nan]], dtype=float
-    )
-    assert pair_overall_contradictions(overall=overall, attributes=attributes).tolist() == [
-        True,
-        False,
-        False,
-        False,
-        False,
-    ]
+    attributes = np.array([[-1, 0], [1, -1], [-1, np.nan], [1, 1], [np.nan, np.nan]], dtype=float)
+    flagged = pair_overall_contradictions(overall=overall, attributes=attributes)
+    assert flagged.tolist() == [True, False, False, False, False]
 
 
 def test_mismatched_shapes_are_refused() -> None:
