@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 
@@ -39,7 +40,7 @@ def item_scores(
     annotator; streamed from a server-side cursor, so any size of project fits in memory."""
     settings = scheme_settings_of(project)
     where = "project_id = %s" + (" AND item_id = ANY(%s)" if item_ids is not None else "")
-    params: list[object] = [project.pk] + ([item_ids] if item_ids is not None else [])
+    params: list[Any] = [project.pk] + ([item_ids] if item_ids is not None else [])
     with connection.chunked_cursor() as cursor:
         cursor.execute(
             f"SELECT item_id, annotator_id, kind, payload FROM {ANSWERS} WHERE {where} "
