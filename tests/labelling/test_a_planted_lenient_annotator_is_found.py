@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from webapp.labelling import rating_agreement as ra
+from webapp.labelling.item_scores import ScoreRow
 
 SCALE = {"helpfulness": (0, 4), "correctness": (0, 4)}
 LENIENT, SEVERE = 3, 5
@@ -19,8 +20,8 @@ def planted(seed: int) -> object:
         shift = {LENIENT: 1.0, SEVERE: -1.0}.get(worker, 0.0)
         noisy = np.clip(np.round(truth + shift + rng.normal(0, 0.6, truth.shape)), 0, 4)
         for item, (h, c) in enumerate(noisy):
-            payload = {"ratings": {"0": {"helpfulness": h, "correctness": c}}}
-            rows.append((worker * 1000 + item, item, worker, payload))
+            rows.append(ScoreRow(item, 0, worker, "helpfulness", h, "rating"))
+            rows.append(ScoreRow(item, 0, worker, "correctness", c, "rating"))
     return ra.ratings_frame(rows)
 
 
@@ -41,7 +42,7 @@ def test_without_a_planted_shift_nobody_is_flagged() -> None:
     rng = np.random.default_rng(7)
     truth = rng.integers(0, 5, size=40).astype(float)
     rows = [
-        (w * 1000 + i, i, w, {"ratings": {"0": {"h": float(v)}}})
+        ScoreRow(i, 0, w, "h", float(v), "rating")
         for w in range(1, 6)
         for i, v in enumerate(np.clip(np.round(truth + rng.normal(0, 0.6, 40)), 0, 4))
     ]

@@ -3,14 +3,31 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from webapp.labelling import ranking_agreement as ra
+from webapp.labelling.derive import scores_of
+from webapp.labelling.item_scores import ScoreRow
+from webapp.projects.schemes import default_scheme_settings, scheme_settings_parse
+
+SETTINGS = scheme_settings_parse(default_scheme_settings())
 
 
-def answers(*rows: tuple) -> object:
-    """rows: (answer, item, worker, payload)"""
-    return ra.rankings_frame(rows)
+def answers(*rows: tuple) -> pd.DataFrame:
+    """rows: (answer id, item, worker, payload), read as item_scores reads stored answers.
+    The answer ids order repeats; item_scores' rows carry none, so they are put back here."""
+    frames = []
+    for answer, item, worker, payload in rows:
+        kind = "ranking" if "tiers" in payload else "best_worst"
+        scores = scores_of(kind=kind, payload=payload, settings=SETTINGS)
+        frame = ra.rankings_frame(
+            ScoreRow(item, p, worker, attribute, value, kind)
+            for attribute, values in scores.items()
+            for p, value in values.items()
+        )
+        frames.append(frame.assign(answer=answer))
+    return pd.concat(frames, ignore_index=True)
 
 
 def tiers(*groups: list[int]) -> dict:
@@ -72,7 +89,8 @@ def test_a_best_worst_answer_compares_on_the_responses_both_placed() -> None:
         (1, 5, 1, tiers([2], [1], [0], [3])),
         (2, 5, 2, {"shown": [0, 1, 2], "best": 2, "worst": 0}),
     )
-    assert ra.tiers_of({"shown": [0, 1, 2], "best": 2, "worst": 0}) == [[2], [1], [0]]
+    best_worst = frame[frame["worker"] == 2].set_index("response")["tier"]
+    assert best_worst.to_dict() == {2: 0, 1: 1, 0: 2}
     ranks, _, responses = ra.rank_matrix(frame)
     assert responses == [0, 1, 2]
     assert ra.kendalls_w(ranks) == pytest.approx(1.0)

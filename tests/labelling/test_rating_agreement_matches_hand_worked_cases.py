@@ -5,16 +5,27 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 
 from webapp.labelling import rating_agreement as ra
+from webapp.labelling.item_scores import ScoreRow
 
 
-def ratings(*rows: tuple) -> object:
-    """rows: (answer, item, worker, {position: {attribute: value}})"""
-    return ra.ratings_frame(
-        (a, i, w, {"ratings": {str(p): v for p, v in values.items()}}) for a, i, w, values in rows
-    )
+def ratings(*rows: tuple) -> pd.DataFrame:
+    """rows: (answer id, item, worker, {position: {attribute: value}}), as item_scores reads
+    rating answers (plus the overall score, which is no rating and must be left out). The
+    answer ids order repeats; item_scores' rows carry none, so they are put back here."""
+    frames = []
+    for answer, item, worker, values in rows:
+        scores = [
+            ScoreRow(item, p, worker, attribute, float(v), "rating")
+            for p, by_attribute in values.items()
+            for attribute, v in by_attribute.items()
+        ]
+        scores.append(ScoreRow(item, 0, worker, "", 99.0, "rating"))
+        frames.append(ra.ratings_frame(scores).assign(answer=answer))
+    return pd.concat(frames, ignore_index=True)
 
 
 def two_raters() -> object:

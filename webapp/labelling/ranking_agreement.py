@@ -36,31 +36,31 @@ import numpy as np
 import pandas as pd
 from scipy.stats import kendalltau, rankdata
 
+from webapp.labelling.item_scores import ScoreRow
+
 COLUMNS = ["answer", "item", "worker", "response", "tier"]
+RANKING_KINDS = ("ranking", "best_worst")
 
 
-def rankings_frame(rows: Iterable[tuple[Any, ...]] = ()) -> pd.DataFrame:
-    """The rankings table from (answer, item, worker, payload) rows, payload as stored for a
-    ranking answer, ``{"tiers": [[position, ...], ...]}`` best first, or for a best-worst
-    answer, ``{"shown": [...], "best": position, "worst": position}``."""
-    out: list[tuple[Any, ...]] = []
-    for answer, item, worker, payload in rows:
-        for tier, positions in enumerate(tiers_of(payload)):
-            out.extend((answer, item, worker, int(p), tier) for p in positions)
+def rankings_frame(scores: Iterable[ScoreRow] = ()) -> pd.DataFrame:
+    """The rankings table from the rows ``item_scores`` reads for ranking and best-worst
+    answers (their overall score: minus the tier index, or +1 / 0 / -1 for best, shown, worst):
+    tier 0 holds an answer's highest score. Each annotator answers an item once there, so
+    the answer id is the (item, annotator) pair's; a table with repeats is built by hand."""
+    out = [
+        (0, s.item_id, s.annotator_id, s.position, -s.value)
+        for s in scores
+        if s.kind in RANKING_KINDS and s.attribute == ""
+    ]
     frame = pd.DataFrame(out, columns=COLUMNS)
+    keys = pd.MultiIndex.from_frame(frame[["item", "worker"]])
+    frame["answer"] = pd.factorize(keys)[0]
+    # dense rank of minus the score within the answer: 0 for the best tier
+    frame["tier"] = frame.groupby("answer")["tier"].rank(method="dense") - 1
     return frame.astype(
         {"answer": "int64", "item": "int64", "worker": "int64", "response": "int64",
          "tier": "int64"}
     )  # fmt: skip
-
-
-def tiers_of(payload: dict[str, Any]) -> list[list[int]]:
-    """An answer's responses in tiers, best first (module doc)."""
-    if "tiers" in payload:
-        return [list(tier) for tier in payload["tiers"] if tier]
-    best, worst = payload["best"], payload["worst"]
-    middle = [p for p in payload["shown"] if p not in (best, worst)]
-    return [t for t in ([best], middle, [worst]) if t]
 
 
 def split_repeats(rankings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

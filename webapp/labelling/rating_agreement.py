@@ -32,6 +32,7 @@ from crowdkit.aggregation import DawidSkene
 from scipy.stats import ttest_1samp
 
 from webapp.labelling.agreement import DS_ITERATIONS, krippendorff_alpha
+from webapp.labelling.item_scores import ScoreRow
 
 Scales = Mapping[str, tuple[float, float]]
 
@@ -51,22 +52,25 @@ NARROW_STD_SHARE = 0.5
 DS_MAX_LEVELS = 11
 
 
-def ratings_frame(rows: Iterable[tuple[Any, ...]] = ()) -> pd.DataFrame:
-    """The ratings table from (answer, item, worker, payload) rows, payload as stored for a
-    rating answer: ``{"ratings": {"<position>": {"<attribute>": value}}}``. A None value (the
-    annotator left the attribute unrated) is left out."""
+def ratings_frame(scores: Iterable[ScoreRow] = ()) -> pd.DataFrame:
+    """The ratings table from the rows ``item_scores`` reads (the overall score, "", is not a
+    rating anyone gave and is left out). Each annotator answers an item once there, so the
+    answer id is the (item, annotator) pair's; a table with repeats is built by hand."""
     out = [
-        (answer, item, int(position), worker, attribute, float(value))
-        for answer, item, worker, payload in rows
-        for position, values in (payload.get("ratings") or {}).items()
-        for attribute, value in values.items()
-        if value is not None
+        (0, s.item_id, s.position, s.annotator_id, s.attribute, s.value)
+        for s in scores
+        if s.kind == "rating" and s.attribute != ""
     ]
     frame = pd.DataFrame(out, columns=COLUMNS)
+    frame["answer"] = _answer_ids(frame)
     return frame.astype(
         {"answer": "int64", "item": "int64", "response": "int64", "worker": "int64",
          "attribute": "object", "value": "float64"}
     )  # fmt: skip
+
+
+def _answer_ids(frame: pd.DataFrame) -> np.ndarray:
+    return pd.factorize(pd.MultiIndex.from_frame(frame[["item", "worker"]]))[0]
 
 
 def split_repeats(ratings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
