@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,52 +19,82 @@ from django.utils import timezone
 
 from webapp.dbbackend import prepared
 from webapp.labelling import ordering
-from webapp.labelling.leases import ASSIGNMENTS, QUEUE, lease_insert_sql, leases_reclaim
-from webapp.labelling.models import Vote
+from webapp.labelling.leases import (
+    ASSIGNMENTS,
+    ITEM_QUEUE,
+    QUEUE,
+    lease_insert_sql,
+    leases_reclaim,
+)
+from webapp.labelling.models import ItemAnswer, Vote
 from webapp.labelling.repeats import repeat_next
 from webapp.labelling.services import LabellingError
 from webapp.pairs.models import Pair
 from webapp.projects.models import Project
+from webapp.projects.schemes import labels_items
 
 PAIRS = Pair._meta.db_table
 
 
-def _next_sql(order_by: str) -> str:
+@dataclass(frozen=True)
+class Unit:
+    """What a project labels, as the queue sees it: its queue table, the key column that
+    queue rows, assignments and answers share, and the table of its answers."""
+
+    queue: str
+    column: str
+    answers: str
+
+
+PAIR = Unit(QUEUE, "pair_id", Vote._meta.db_table)
+ITEM = Unit(ITEM_QUEUE, "item_id", ItemAnswer._meta.db_table)
+
+
+def unit_of(project: Project) -> Unit:
+    return ITEM if labels_items(project) else PAIR
+
+
+def _next_sql(order_by: str, unit: Unit = PAIR) -> str:
     # One statement: pick, lock, count the lease, insert the assignment. SKIP LOCKED passes over
     # a pair another request is leasing this instant instead of queueing behind it; the lock
     # makes PostgreSQL re-check "taken < wanted" on the newest row version, so concurrent
-    # requests never lease a pair beyond the votes it wants.
+    # requests never lease a pair beyond the votes it wants. Items: the same, over their queue.
+    c = unit.column
     return f"""
         WITH pick AS (
-            SELECT q.pair_id FROM {QUEUE} q
+            SELECT q.{c} FROM {unit.queue} q
             WHERE q.project_id = %(project)s AND q.taken < q.wanted
               AND NOT EXISTS (SELECT 1 FROM {ASSIGNMENTS} a
-                              WHERE a.pair_id = q.pair_id AND a.annotator_id = %(user)s)
-              AND NOT EXISTS (SELECT 1 FROM {Vote._meta.db_table} v
-                              WHERE v.pair_id = q.pair_id AND v.annotator_id = %(user)s)
+                              WHERE a.{c} = q.{c} AND a.annotator_id = %(user)s)
+              AND NOT EXISTS (SELECT 1 FROM {unit.answers} v
+                              WHERE v.{c} = q.{c} AND v.annotator_id = %(user)s)
             ORDER BY {order_by}
             LIMIT 1
             FOR UPDATE OF q SKIP LOCKED
         ), counted AS (
-            UPDATE {QUEUE} q SET leases = q.leases + 1
-            FROM pick WHERE q.pair_id = pick.pair_id
-            RETURNING q.pair_id
+            UPDATE {unit.queue} q SET leases = q.leases + 1
+            FROM pick WHERE q.{c} = pick.{c}
+            RETURNING q.{c}
         )
-        {lease_insert_sql(source="counted", shown_order="%(order)s")}
+        {lease_insert_sql(source="counted", shown_order="%(order)s", column=c)}
         RETURNING id
     """
 
 
 def assignment_next(*, project: Project, annotator: Any, now: datetime | None = None) -> int | None:
-    """Lease the next open pair to the annotator; the new assignment's id, or None if no pair
-    is open for them. A due self-consistency repeat comes first (webapp/labelling/repeats.py;
-    off unless the project turns it on). The side each response is shown on is drawn here,
-    per annotator and pair, and kept on the assignment (and later the vote)."""
+    """Lease the next open pair (an item, in a project that labels items) to the annotator;
+    the new assignment's id, or None if none is open for them. A due self-consistency repeat
+    of a pair comes first (webapp/labelling/repeats.py; off unless the project turns it on).
+    The side each response is shown on is drawn here, per annotator and pair, and kept on the
+    assignment (and later the vote); an item's order is drawn from its assignment's token
+    (webapp/labelling/item_answers.py)."""
     now = now or timezone.now()
-    repeat_id = repeat_next(project=project, annotator=annotator, now=now)
-    if repeat_id is not None:
-        return repeat_id
-    sql = _next_sql(ordering.get(project.queue_order).order_by)
+    unit = unit_of(project)
+    if unit is PAIR:
+        repeat_id = repeat_next(project=project, annotator=annotator, now=now)
+        if repeat_id is not None:
+            return repeat_id
+    sql = _next_sql(ordering.get(project.queue_order).over(unit.column), unit)
     for attempt in range(3):
         params = {
             "project": project.pk,
