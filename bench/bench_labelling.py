@@ -21,7 +21,8 @@ pair for the buffer. Three runs, on the same server and project:
    each answer is one request, ``POST /label/answer/``, which stores the ranking, derives its
    votes on the item's six pairs and brings the next item back. ``ranking_items_per_s`` and
    ``ranking_request_p95_ms`` stand beside run 1's ``votes_per_s`` and ``request_p95_ms``;
-   ``ranking_p95_vs_pair_page`` is the ratio of the two p95s, steadier than either time.
+   ``ranking_p95_vs_pair_page`` is the ratio of the two p95s, steadier than either time, and
+   ``ranking_cpu_server_ms_per_item`` stands beside ``cpu_server_ms_per_vote``.
 
 Figures: latency p50 / p95 / p99 of a vote request (it carries the next pair back), votes per
 second (for the API, ``api_vote_p95_ms`` is the vote request and ``api_next_p95_ms`` the
@@ -175,7 +176,10 @@ def run(figures: Figures) -> None:
             api = asyncio.run(run_api_load(port, project_id, tokens, API_SECONDS))
             api_meter.stop()
             paced = asyncio.run(run_load(port, project_id, cookies, PACED_SECONDS, THINK_S))
+            ranking_meter = CpuMeter(psutil.Process(server.pid))
+            ranking_meter.start()
             ranked = asyncio.run(run_item_load(port, ranking_id, cookies, SECONDS))
+            ranking_meter.stop()
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -220,6 +224,9 @@ def run(figures: Figures) -> None:
     figures("ranking_request_p50_ms", quantile(ranked.vote_ms, 0.50), "ms")
     figures("ranking_request_p95_ms", quantile(ranked.vote_ms, 0.95), "ms")
     figures("ranking_items_per_s", len(ranked.vote_ms) / ranked.seconds, "items/s")
+    answers = max(1, len(ranked.stored))
+    ranking_server_s = ranking_meter.spent["web"] + ranking_meter.spent["db"]
+    figures("ranking_cpu_server_ms_per_item", 1000 * ranking_server_s / answers, "ms")
     figures(
         "ranking_p95_vs_pair_page",
         quantile(ranked.vote_ms, 0.95) / quantile(tally.vote_ms, 0.95),

@@ -10,10 +10,11 @@ scores and flags, a check run its flags, a training run its registered model
     import           nothing: the labelling queue gets the new pairs by trigger
     aggregate votes  nothing: the effective label reads the new human labels as they are
     scoring run      a rating project: fit the per-attribute heads and raise the rating flags
-                     (webapp/scoring/attributes.py); then fit the noise model on the run
-                     (P(wrong) per pair, from the answers so far), rebuild the review queue
-                     from the run's flags in its order; ask for more human votes on the most
-                     ambiguous pairs, where the project wants them
+                     (webapp/scoring/attributes.py; pairwise per attribute: flag answers whose
+                     overall choice contradicts their attribute choices); then fit the
+                     noise model on the run (P(wrong) per pair, from the answers so far),
+                     rebuild the review queue from the run's flags in its order; ask for more
+                     human votes on the most ambiguous pairs, where the project wants them
     check run        refit the noise model (check results are among its features), rebuild
                      the review queue with the new checks flags
     review decisions a refit, as a job, once ``refit_every`` decisions came in since the last
@@ -36,7 +37,7 @@ from webapp.review.ambiguity import ambiguity_votes_request
 from webapp.review.learning import noise_fit_create, noise_fit_execute
 from webapp.review.models import NoiseFit
 from webapp.review.queue import review_queue_rebuild
-from webapp.scoring.attributes import attribute_scores_fit
+from webapp.scoring.attributes import answer_contradictions_flag, attribute_scores_fit
 from webapp.scoring.models import ScoringRun
 
 
@@ -50,6 +51,8 @@ def after_scoring(*, run: ScoringRun) -> None:
     the review queue and the ambiguity-driven votes follow the new run's flags and scores."""
     if run.project.label_scheme == Project.LabelScheme.RATING:
         attribute_scores_fit(run=run)
+    elif run.project.label_scheme == Project.LabelScheme.PAIRWISE_ATTRIBUTES:
+        answer_contradictions_flag(run=run)
     _refit_in_process(run.project)
     review_queue_rebuild(project=run.project, run_id=run.pk)
     ambiguity_votes_request(run_id=run.pk)

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from django.urls import reverse
 
 from tests.labelling.helpers import annotator
 from webapp.flags.models import Flag
@@ -15,7 +16,7 @@ from webapp.labelling.items import AnswerRow, item_answers_store
 from webapp.pairs.models import Item, ItemResponse, Prompt, Response
 from webapp.projects.services import project_create
 from webapp.scoring.attributes import attribute_scores_fit
-from webapp.scoring.models import AttributeScore
+from webapp.scoring.models import AttributeScore, ScoringRun
 from webapp.scoring.services import ScoringOptions, scoring_run_create
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -71,7 +72,7 @@ def make_rated_items(project: Any, rng: np.random.Generator) -> tuple[list[Item]
 
 
 def test_attribute_heads_score_every_response_and_raise_the_rating_flags(
-    admin_user: Any,
+    admin_user: Any, admin_client: Any
 ) -> None:
     rng = np.random.default_rng(0)
     project = project_create(
@@ -129,6 +130,11 @@ def test_attribute_heads_score_every_response_and_raise_the_rating_flags(
     assert contradicting.source == "attribute_heads"
     run.refresh_from_db()
     assert run.summary["attributes"]["flag_counts"]["overall_contradicts"] == 1
+
+    ScoringRun.objects.filter(pk=run.pk).update(complete=True)
+    page = admin_client.get(reverse("scoring:run", args=[run.pk])).content.decode()
+    assert 'id="attribute-heads"' in page and 'data-attribute="noise"' in page
+    assert page.count('class="flag unpredictable"') == 1
 
     attribute_scores_fit(run=run)  # again: the same rows and flags, not twice as many
     assert AttributeScore.objects.filter(run=run).count() == N_ITEMS * K * 3

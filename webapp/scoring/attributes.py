@@ -15,6 +15,10 @@ Flags sit on the item's derived pairs (every finding is about a pair):
 
 An attribute the heads cannot predict at all (Spearman's interval reaches 0) flags no pair:
 it is a finding about the guideline, listed in the run's summary as ``unpredictable``.
+
+A pairwise-per-attribute project has no ratings to fit, but its answers can contradict
+themselves: ``answer_contradictions_flag`` flags the overall pair of an answer that chose A
+(or B) overall while no attribute favoured it and at least one favoured the other.
 """
 
 from __future__ import annotations
@@ -32,11 +36,14 @@ from webapp.flags.models import Flag
 from webapp.flags.services import NewFlag, flags_replace
 from webapp.labelling import rating_agreement
 from webapp.labelling.item_scores import item_scores
+from webapp.labelling.models import ItemAnswer
 from webapp.pairs.models import Item, ItemResponse, Pair, Prompt, Response
 from webapp.projects.schemes import SchemeSettings, scheme_settings_of
 from webapp.scoring.models import AttributeScore, ScoringRun
 
 SOURCE = "attribute_heads"
+ANSWERS_SOURCE = "attribute_answers"
+SIDES = {"a": 1.0, "b": -1.0, "tie": 0.0}
 Progress = Callable[[int, int, str], None]
 
 
@@ -224,3 +231,46 @@ def _contradiction_flags(
             {"higher_overall": pi, "better_on_attributes": pj, "overall": list(weights)},
         )
     return found
+
+
+def answer_contradictions_flag(*, run: ScoringRun) -> int:
+    """Flag, in this run, the overall pair of every pairwise-per-attribute answer whose overall
+    choice goes against its attribute choices (module doc); returns the flags written."""
+    from workers import rm
+
+    project = run.project
+    names = scheme_settings_of(project).names()
+    answers = list(
+        ItemAnswer.objects.filter(
+            project=project, kind=ItemAnswer.Kind.PAIRWISE_ATTRIBUTES
+        ).values_list("item_id", "annotator_id", "payload")
+    )
+    if not answers:
+        return 0
+    overall = np.array([SIDES[payload["overall"]] for _, _, payload in answers])
+    sides = np.array(
+        [
+            [SIDES.get(payload["attributes"].get(n), np.nan) for n in names]
+            for *_, payload in answers
+        ]
+    ).reshape(len(answers), len(names))
+    contradicting = rm.pair_overall_contradictions(overall=overall, attributes=sides)
+    pairs = _derived_pairs(project.pk)
+    found: dict[int, NewFlag] = {}
+    for k in np.flatnonzero(contradicting):
+        item_id, annotator_id, payload = answers[k]
+        pair_id = pairs.get((item_id, 0, 1, ""))
+        if pair_id is None:
+            continue
+        flag = found.setdefault(
+            pair_id, NewFlag(pair_id, Flag.Kind.OVERALL_CONTRADICTS.value, {"annotators": []})
+        )
+        flag.details["annotators"].append(annotator_id)
+        flag.details.setdefault("overall", payload["overall"])
+    with transaction.atomic():
+        return flags_replace(
+            project=project,
+            source=ANSWERS_SOURCE,
+            scoring_run_id=run.pk,
+            flags=list(found.values()),
+        )
