@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -121,3 +123,42 @@ def test_a_repeat_measures_self_consistency_and_nothing_else() -> None:
     assert mine["self_consistency"] == {"n": 1, "tau_mean": pytest.approx(2 / 3), "same": 0.0}
     other = next(a for a in report["annotators"] if a["worker"] == 2)
     assert other["self_consistency"] is None
+
+
+def test_the_set_based_figures_match_one_matrix_per_item_on_random_rankings() -> None:
+    # Rankings with ties, and best-worst answers on subsets, of 30 items by 2 to 4 annotators:
+    # W and tau from the group-bys equal those of each item's own matrix (rank_matrix,
+    # kendalls_w, scipy's kendalltau).
+    from scipy.stats import kendalltau
+
+    rng = np.random.default_rng(5)
+    rows, answer = [], 0
+    for item in range(30):
+        for worker in range(int(rng.integers(2, 5))):
+            answer += 1
+            order = [int(p) for p in rng.permutation(5)]
+            if rng.random() < 0.3:
+                shown = order[:3]
+                payload = {"shown": sorted(shown), "best": shown[0], "worst": shown[-1]}
+            else:
+                cut = sorted(rng.choice(range(1, 5), size=int(rng.integers(0, 3)), replace=False))
+                payload = {"tiers": [order[a:b] for a, b in zip([0, *cut], [*cut, 5], strict=True)]}
+            rows.append((answer, item, worker, payload))
+    frame = answers(*rows)
+    figures = ra.concordance(frame)
+    ws, taus = [], []
+    for _, item_rows in frame.groupby("item"):
+        ranks, _, _ = ra.rank_matrix(item_rows)
+        if (w := ra.kendalls_w(ranks)) is not None:
+            ws.append(w)
+        for i in range(len(ranks)):
+            for j in range(i + 1, len(ranks)):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # a ranking that ties everything: NaN
+                    tau = kendalltau(ranks[i], ranks[j]).statistic
+                if np.isfinite(tau):
+                    taus.append(tau)
+    assert figures["w_items"] == len(ws) > 20
+    assert figures["w_mean"] == pytest.approx(np.mean(ws))
+    assert figures["tau_pairs"] == len(taus)
+    assert figures["tau_mean"] == pytest.approx(np.mean(taus))
