@@ -203,14 +203,11 @@ def self_consistency(ratings: pd.DataFrame) -> dict[int, dict[str, Any]]:
     return out
 
 
-def aggregate(first: pd.DataFrame, scales: Scales) -> pd.DataFrame:
+def summarise(first: pd.DataFrame) -> pd.DataFrame:
     """Per (item, response, attribute): number of ratings, mean, spread (population std) and
-    the lowest and highest rating; ``ds_value``: Dawid-Skene's level where it applies (an
-    attribute rated in whole levels, at most DS_MAX_LEVELS of them, and some response rated
-    twice), else NaN, and ``ds_confidence`` its posterior."""
-    keys = ["item", "response", "attribute"]
-    grouped = first.groupby(keys)["value"]
-    result = pd.DataFrame(
+    the lowest and highest rating."""
+    grouped = first.groupby(["item", "response", "attribute"])["value"]
+    return pd.DataFrame(
         {
             "n": grouped.size(),
             "mean": grouped.mean(),
@@ -219,24 +216,27 @@ def aggregate(first: pd.DataFrame, scales: Scales) -> pd.DataFrame:
             "high": grouped.max(),
         }
     )
-    result["ds_value"] = np.nan
-    result["ds_confidence"] = np.nan
-    for attribute, group in first.groupby("attribute"):
-        ds = _dawid_skene(group, scales.get(str(attribute)))
-        if ds is None:
-            continue
-        index = pd.MultiIndex.from_arrays(
-            [ds.index.get_level_values(0), ds.index.get_level_values(1), [attribute] * len(ds)],
-            names=keys,
-        )
-        result.loc[index, "ds_value"] = ds["value"].to_numpy()
-        result.loc[index, "ds_confidence"] = ds["confidence"].to_numpy()
-    return result
+
+
+def aggregate(first: pd.DataFrame, scales: Scales) -> pd.DataFrame:
+    """``summarise``, and ``ds_value``: Dawid-Skene's level where it applies (an attribute
+    rated in whole levels, at most DS_MAX_LEVELS of them, and some response rated twice),
+    else NaN, with ``ds_confidence`` its posterior."""
+    result = summarise(first)
+    found = [
+        ds.assign(attribute=attribute)
+        for attribute, group in first.groupby("attribute")
+        if (ds := _dawid_skene(group, scales.get(str(attribute)))) is not None
+    ]
+    if not found:
+        return result.assign(ds_value=np.nan, ds_confidence=np.nan)
+    levels = pd.concat(found).set_index(["item", "response", "attribute"])
+    return result.join(levels.rename(columns={"value": "ds_value", "confidence": "ds_confidence"}))
 
 
 def _dawid_skene(group: pd.DataFrame, scale: tuple[float, float] | None) -> pd.DataFrame | None:
-    """Dawid-Skene over one attribute's ratings, each level a class; None where it does not
-    apply (module doc of ``aggregate``)."""
+    """Dawid-Skene over one attribute's ratings, each level a class: (item, response, value,
+    confidence) rows; None where it does not apply (``aggregate``)."""
     values = group["value"]
     levels = values.unique()
     if scale is not None:
@@ -245,12 +245,10 @@ def _dawid_skene(group: pd.DataFrame, scale: tuple[float, float] | None) -> pd.D
     rated_twice = group.groupby(["item", "response"]).size().max() >= 2
     if not whole or len(levels) > DS_MAX_LEVELS or not rated_twice or values.nunique() < 2:
         return None
+    # integer task ids: crowd-kit indexes by task, and tuples make that many times slower
+    codes, units = pd.factorize(pd.MultiIndex.from_frame(group[["item", "response"]]))
     data = pd.DataFrame(
-        {
-            "task": pd.MultiIndex.from_frame(group[["item", "response"]]).to_flat_index(),
-            "worker": group["worker"].to_numpy(),
-            "label": values.astype(int).to_numpy(),
-        }
+        {"task": codes, "worker": group["worker"].to_numpy(), "label": values.astype(int)}
     )
     try:
         with warnings.catch_warnings():
@@ -260,16 +258,21 @@ def _dawid_skene(group: pd.DataFrame, scale: tuple[float, float] | None) -> pd.D
         return None
     probas = pd.DataFrame(ds.probas_)
     labels = pd.Series(ds.labels_).reindex(probas.index)
+    unit = units[probas.index.to_numpy()]
     return pd.DataFrame(
-        {"value": labels.astype(float).to_numpy(), "confidence": probas.max(axis=1).to_numpy()},
-        index=pd.MultiIndex.from_tuples(list(probas.index)),
+        {
+            "item": unit.get_level_values(0),
+            "response": unit.get_level_values(1),
+            "value": labels.astype(float).to_numpy(),
+            "confidence": probas.max(axis=1).to_numpy(),
+        }
     )
 
 
 def report(ratings: pd.DataFrame, scales: Scales) -> dict[str, Any]:
     """Every rating agreement figure of a project, JSON-ready."""
     first, repeats = split_repeats(ratings)
-    aggregated = aggregate(first, scales)
+    aggregated = summarise(first)
     spread = aggregated[aggregated["n"] >= 2].groupby(level="attribute")["std"].mean()
     lenient, ranges, consistency = (
         leniency(first, scales),

@@ -55,7 +55,6 @@ def attribute_scores_fit(*, run: ScoringRun, progress: Progress | None = None) -
     project = run.project
     settings = scheme_settings_of(project)
     names = settings.names()
-    scales = {a.name: (a.low, a.high) for a in settings.attributes}
     first, _ = rating_agreement.split_repeats(
         rating_agreement.ratings_frame(item_scores(project=project, with_overall=False))
     )
@@ -63,7 +62,7 @@ def attribute_scores_fit(*, run: ScoringRun, progress: Progress | None = None) -
     config = rm.AttributeConfig(seed=int(run.config.get("options", {}).get("seed", 0)))
     if texts.empty or first.empty or texts["item"].nunique() < config.n_folds:
         return _summary_store(run, {"skipped": "too few rated items to fit attribute heads"})
-    means = rating_agreement.aggregate(first, scales)["mean"].unstack("attribute")
+    means = rating_agreement.summarise(first)["mean"].unstack("attribute")
     means = means.reindex(columns=names)
     index = pd.MultiIndex.from_frame(texts[["item", "position"]])
     ratings = means.reindex(index).to_numpy(dtype=np.float64)
