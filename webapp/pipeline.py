@@ -32,6 +32,7 @@ from webapp.checks.models import CheckRun
 from webapp.exports.services import export_snapshots_fail, exports_reap
 from webapp.imports.services import import_batches_fail
 from webapp.jobs.models import Job
+from webapp.jobs.services import JobReporter
 from webapp.projects.models import Project
 from webapp.review.ambiguity import ambiguity_votes_request
 from webapp.review.learning import noise_fit_create, noise_fit_execute
@@ -50,7 +51,8 @@ def after_scoring(*, run: ScoringRun) -> None:
     """A rating project's attribute heads add their flags to the run's; then the noise model,
     the review queue and the ambiguity-driven votes follow the new run's flags and scores."""
     if run.project.label_scheme == Project.LabelScheme.RATING:
-        attribute_scores_fit(run=run)
+        # still the run's job: its page shows the heads' progress until the job succeeds
+        attribute_scores_fit(run=run, progress=JobReporter(run.job) if run.job else None)
     elif run.project.label_scheme == Project.LabelScheme.PAIRWISE_ATTRIBUTES:
         answer_contradictions_flag(run=run)
     _refit_in_process(run.project)
