@@ -95,7 +95,7 @@ def attribute_scores_fit(*, run: ScoringRun, progress: Progress | None = None) -
         "unpredictable": rm.unpredictable_attributes(result),
         "flag_counts": {
             kind: sum(f.kind == kind for f in flags)
-            for kind in (Flag.Kind.RATING_FAR, Flag.Kind.OVERALL_CONTRADICTS)
+            for kind in (Flag.Kind.RATING_FAR.value, Flag.Kind.OVERALL_CONTRADICTS.value)
         },
     }
     with transaction.atomic():
