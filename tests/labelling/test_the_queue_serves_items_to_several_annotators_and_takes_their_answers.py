@@ -136,3 +136,26 @@ def test_the_page_serves_an_item_blind_and_takes_an_answer(client: Client) -> No
         {"token": str(assignment.token), "round": "0", "payload": "{"},
     )
     assert bad.status_code == 400
+
+
+def test_more_votes_asked_on_a_derived_pair_are_more_answers_on_its_item() -> None:
+    project = project_create(name="ranks", label_scheme="ranking", votes_per_pair=1)
+    first, second = make_items(project, 2, k=3)
+    ann = annotator(project, "ann")
+    assignment = lease(project, ann)
+    assert assignment is not None and assignment.item_id == first.pk
+    item_answer_submit(
+        project=project,
+        annotator=ann,
+        token=assignment.token,
+        round=0,
+        payload={"tiers": [[0], [1], [2]]},
+    )
+    pair = Pair.objects.filter(item=first).first()
+    assert pair is not None
+    assert queue.votes_wanted_raise(project=project, pair_ids=[pair.pk], extra=2) == 1
+    assert ItemQueueItem.objects.get(item=first).wanted == 3  # one answer had, two more
+    assert ItemQueueItem.objects.get(item=second).wanted == 1
+    assert Pair.objects.get(pk=pair.pk).votes_wanted == 0  # the pair itself is never served
+    assert queue.votes_wanted_lower(project=project, pair_ids=[pair.pk], fewer=5) == 1
+    assert ItemQueueItem.objects.get(item=first).wanted == 1  # never below the answers it has

@@ -29,7 +29,7 @@ from webapp.labelling.leases import (
 from webapp.labelling.models import ItemAnswer, Vote
 from webapp.labelling.repeats import repeat_next
 from webapp.labelling.services import LabellingError
-from webapp.pairs.models import Pair
+from webapp.pairs.models import Item, Pair
 from webapp.projects.models import Project
 from webapp.projects.schemes import labels_items
 
@@ -126,6 +126,8 @@ def votes_wanted_raise(*, project: Project, pair_ids: list[int], extra: int) -> 
         raise LabellingError("ask for at least one more vote")
     if not pair_ids:
         return 0
+    if labels_items(project):
+        return _answers_wanted_move(project=project, pair_ids=pair_ids, by=extra)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -145,6 +147,8 @@ def votes_wanted_lower(*, project: Project, pair_ids: list[int], fewer: int) -> 
     so no vote already given or being given is refused. Returns how many pairs it lowered."""
     if fewer < 1 or not pair_ids:
         return 0
+    if labels_items(project):
+        return _answers_wanted_move(project=project, pair_ids=pair_ids, by=-fewer)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -155,6 +159,29 @@ def votes_wanted_lower(*, project: Project, pair_ids: list[int], fewer: int) -> 
                 AND q.wanted > q.taken
             """,
             {"project": project.pk, "ids": list(pair_ids), "fewer": fewer},
+        )
+        return cursor.rowcount
+
+
+def _answers_wanted_move(*, project: Project, pair_ids: list[int], by: int) -> int:
+    """votes_wanted_raise / _lower in a project that labels items: more (or fewer) votes on a
+    derived pair are more (or fewer) answers on its item, which is what is served. Lowering
+    never goes below the answers an item has or has leased out. Returns the items moved."""
+    items = Item._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {items} i
+            SET answers_wanted = CASE WHEN %(by)s > 0
+                THEN least(32767, greatest(q.wanted, q.votes) + %(by)s)
+                ELSE greatest(q.taken, q.wanted + %(by)s) END
+            FROM {ITEM_QUEUE} q
+            WHERE q.item_id = i.id AND i.project_id = %(project)s
+                AND i.id IN (SELECT item_id FROM {PAIRS} WHERE id = ANY(%(ids)s)
+                             AND project_id = %(project)s)
+                AND (%(by)s > 0 OR q.wanted > q.taken)
+            """,
+            {"project": project.pk, "ids": list(pair_ids), "by": by},
         )
         return cursor.rowcount
 
