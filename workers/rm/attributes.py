@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import spearmanr
 from sklearn.linear_model import RidgeCV
+from threadpoolctl import threadpool_limits
 
 from workers.rm.config import AttributeConfig
 from workers.rm.ensemble import assign_folds, head_seeds
@@ -103,21 +104,28 @@ def fit_attributes(
     baseline = np.zeros((n, n_attributes), dtype=np.float64)
     chosen: list[list[float]] = [[] for _ in attributes]
     total = n_attributes * config.n_folds
-    for a in range(n_attributes):
-        rated = ~np.isnan(y[:, a])
-        for k in range(config.n_folds):
-            raise_if_cancelled(cancel)
-            train = np.flatnonzero(rated & (fold != k))
-            scored = fold == k
-            baseline[scored, a] = y[train, a].mean() if len(train) else np.nan
-            for m in range(config.n_models):
-                seed = seeds[k * config.n_models + m]
-                predictions[scored, a, m], alpha = _fit_head(
-                    x=x, y=y[:, a], train=train, scored=scored, alphas=config.alphas, seed=seed
-                )
-                chosen[a].append(alpha)
-            if progress is not None:
-                progress(a * config.n_folds + k + 1, total, f"fitting {attributes[a]}")
+    # one BLAS thread by default (AttributeConfig.threads): many small fits, where threads
+    # cost more in hand-offs than they gain
+    limits = threadpool_limits(limits=config.threads, user_api="blas") if config.threads else None
+    try:
+        for a in range(n_attributes):
+            rated = ~np.isnan(y[:, a])
+            for k in range(config.n_folds):
+                raise_if_cancelled(cancel)
+                train = np.flatnonzero(rated & (fold != k))
+                scored = fold == k
+                baseline[scored, a] = y[train, a].mean() if len(train) else np.nan
+                for m in range(config.n_models):
+                    seed = seeds[k * config.n_models + m]
+                    predictions[scored, a, m], alpha = _fit_head(
+                        x=x, y=y[:, a], train=train, scored=scored, alphas=config.alphas, seed=seed
+                    )
+                    chosen[a].append(alpha)
+                if progress is not None:
+                    progress(a * config.n_folds + k + 1, total, f"fitting {attributes[a]}")
+    finally:
+        if limits is not None:
+            limits.restore_original_limits()
     mean = predictions.mean(axis=2)
     rng = np.random.default_rng(config.seed)
     fits = [

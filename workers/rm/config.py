@@ -178,6 +178,9 @@ class AttributeConfig:
     # MAD of the out-of-fold residuals of that attribute) from every head's prediction. Only
     # on attributes the heads can predict: on the others every rating is as far as any.
     far_scale: float = 3.0
+    # BLAS threads while fitting (0 = leave as is). Each head is a few small matrix products:
+    # on a busy 2-core machine one thread fitted the USR heads 5.7x faster than the default.
+    threads: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
