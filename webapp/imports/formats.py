@@ -2,8 +2,11 @@
 
 Formats: `hh` (Anthropic HH-RLHF transcripts), `trl` (TRL preference data: text or
 conversations, explicit or implicit prompt), `pandalm` (PandaLM's test set, three human votes a
-pair) and `mapping` (any columns, named by the caller: mapping.py). containers.py reads the
-files; fields.py holds ParsedPair and the checks on its fields.
+pair) and `mapping` (any columns, named by the caller: mapping.py). Step-by-step solutions for
+the `steps` label scheme (ProcessBench, BIG-Bench-Mistake, PRM800K, the stepwise layout, and
+the mapping format with a `steps` target) are steps.py's case: they give ParsedSteps instead
+of ParsedPair. containers.py reads the files; fields.py holds ParsedPair and the checks on its
+fields.
 
 Pure Python, no Django: the importer copies the pairs into PostgreSQL with COPY, so every text
 is checked for what PostgreSQL cannot store (NUL, unpaired surrogates) and metadata is JSON-safe.
@@ -33,18 +36,26 @@ from webapp.imports.fields import (
     text,
 )
 from webapp.imports.mapping import Mapping
+from webapp.imports.steps import (
+    STEP_FORMATS,
+    STEP_PARSERS,
+    ParsedSteps,
+    StepMapping,
+    detect_steps,
+)
 
 __all__ = [
     "FORMATS",
     "Conversation",
     "FormatError",
     "ParsedPair",
+    "ParsedSteps",
     "RecordError",
     "RecordStream",
     "open_records",
 ]
 
-FORMATS = ("auto", "hh", "trl", "pandalm", "mapping")
+FORMATS = ("auto", "hh", "trl", "pandalm", *STEP_FORMATS, "mapping")
 
 
 # --- hh: Anthropic HH-RLHF ------------------------------------------------------------------
@@ -217,8 +228,13 @@ def parse_pandalm(line: int, record: dict[str, Any]) -> ParsedPair:
 
 # --- The stream -----------------------------------------------------------------------------
 
-Parser = Callable[[int, dict[str, Any]], ParsedPair]
-_PARSERS: dict[str, Parser] = {"hh": parse_hh, "trl": parse_trl, "pandalm": parse_pandalm}
+Parser = Callable[[int, dict[str, Any]], ParsedPair | ParsedSteps]
+_PARSERS: dict[str, Parser] = {
+    "hh": parse_hh,
+    "trl": parse_trl,
+    "pandalm": parse_pandalm,
+    **STEP_PARSERS,
+}
 
 
 def detect(record: dict[str, Any]) -> str | None:
@@ -228,14 +244,18 @@ def detect(record: dict[str, Any]) -> str | None:
         return "pandalm"
     if "chosen" in keys and "rejected" in keys:
         return "trl" if "prompt" in keys or type(record["chosen"]) is list else "hh"
-    return None
+    return detect_steps(keys)
 
 
 class RecordStream:
-    """Iterate (once) to get ParsedPair | RecordError in file order."""
+    """Iterate (once) to get ParsedPair | RecordError (ParsedSteps | RecordError for the step
+    formats: `is_steps`) in file order."""
 
     def __init__(self, source: Source, fmt: str, parse: Parser, items: Generator[Item]) -> None:
         self.format, self.size = fmt, source.size
+        self.is_steps = fmt in STEP_FORMATS or isinstance(
+            getattr(parse, "__self__", None), StepMapping
+        )
         self._source, self._parse, self._items = source, parse, items
         self._started = False
 
@@ -244,7 +264,7 @@ class RecordStream:
         """Bytes of the file (compressed, if .gz) consumed so far, for progress bars."""
         return self._source.position
 
-    def __iter__(self) -> Generator[ParsedPair | RecordError]:
+    def __iter__(self) -> Generator[ParsedPair | ParsedSteps | RecordError]:
         if self._started:
             raise RuntimeError("a RecordStream can be iterated only once")
         self._started = True
@@ -293,7 +313,10 @@ def open_records(
         fmt = "mapping"
     if (fmt == "mapping") != (mapping is not None):
         raise FormatError(f"{name}: a column mapping goes with format 'mapping' and only with it")
-    columns = Mapping.build(mapping, name) if mapping is not None else None
+    columns: Mapping | StepMapping | None = None
+    if mapping is not None:
+        step_targets = isinstance(mapping, dict) and "steps" in mapping
+        columns = (StepMapping if step_targets else Mapping).build(mapping, name)
     source = Source(path, name)
     first, records = peek(source.records(), name)
     try:
@@ -305,7 +328,11 @@ def open_records(
 
 
 def _resolve(
-    fmt: str, mapping: Mapping | None, first: dict[str, Any], columns: list[str] | None, name: str
+    fmt: str,
+    mapping: Mapping | StepMapping | None,
+    first: dict[str, Any],
+    columns: list[str] | None,
+    name: str,
 ) -> tuple[str, Parser]:
     if mapping is not None:
         mapping.check_columns(columns or list(first), name)
@@ -316,7 +343,7 @@ def _resolve(
             keys = ", ".join(sorted(first)[:20])
             raise FormatError(
                 f"{name}: cannot tell the format from the first record's fields ({keys}); "
-                "choose hh, trl or pandalm, or give a column mapping"
+                f"choose one of {', '.join(FORMATS[1:-1])}, or give a column mapping"
             )
         fmt = detected
     return fmt, _PARSERS[fmt]

@@ -143,6 +143,12 @@ def import_run(*, batch: ImportBatch, progress: Progress | None = None) -> Impor
         )
         if batch.fmt != stream.format:
             batch.fmt = stream.format
+        if stream.is_steps:
+            stream.close()
+            raise FormatError(
+                f"{batch.file_name}: holds step-by-step solutions ({stream.format}); import it "
+                "into a project whose label scheme is steps"
+            )
         if batch.strict:
             with transaction.atomic():
                 loader.load(stream, progress)
