@@ -37,6 +37,7 @@ from webapp.imports.fields import (
     show,
     text,
 )
+from webapp.labelling.step_agreement import first_error_of
 
 STEP_FORMATS = ("processbench", "bbm", "prm800k", "stepwise")
 
@@ -76,7 +77,7 @@ def steps_of(value: Any, field: str) -> list[str]:
     return out
 
 
-def first_error_of(value: Any, field: str, n_steps: int, *, none_means: int | None) -> int | None:
+def step_index_of(value: Any, field: str, n_steps: int, *, none_means: int | None) -> int | None:
     """A 0-based first wrong step, -1 for none; null becomes `none_means`."""
     if value is None:
         return none_means
@@ -106,14 +107,6 @@ def rating_of(value: Any, field: str, step: int) -> int | None:
             field, f"step {step}: expected a rating of -1, 0, 1 or a boolean, got {show(value)}"
         )
     return int(value)
-
-
-def first_bad(ratings: list[int | None]) -> int | None:
-    """The first step rated -1; -1 when every step is rated and none is bad; None otherwise."""
-    for i, rating in enumerate(ratings):
-        if rating == -1:
-            return i
-    return -1 if ratings and all(r is not None for r in ratings) else None
 
 
 def answers_agree(answer: str, reference: str) -> bool | None:
@@ -146,7 +139,7 @@ def parse_processbench(line: int, record: dict[str, Any]) -> ParsedSteps:
         line,
         text(get(record, "problem"), "problem"),
         steps,
-        first_error_of(get(record, "label"), "label", len(steps), none_means=None),
+        step_index_of(get(record, "label"), "label", len(steps), none_means=None),
         final_answer_correct=flag_of(record.get("final_answer_correct"), "final_answer_correct"),
         external_id=ident(record.get("id"), "id"),
         model=short(
@@ -169,7 +162,7 @@ def parse_bbm(line: int, record: dict[str, Any]) -> ParsedSteps:
         line,
         text(get(record, "input"), "input"),
         steps,
-        first_error_of(get(record, "mistake_index"), "mistake_index", len(steps), none_means=-1),
+        step_index_of(get(record, "mistake_index"), "mistake_index", len(steps), none_means=-1),
         final_answer=answer,
         reference_answer=target,
         final_answer_correct=(answer == target) if answer and target else None,
@@ -237,7 +230,7 @@ def parse_prm800k(line: int, record: dict[str, Any]) -> ParsedSteps:
     if not steps:
         raise Bad("label.steps", "no step was chosen or rated")
     finish = label.get("finish_reason")
-    first_error = first_bad(ratings)
+    first_error = first_error_of(ratings)
     if first_error == -1 and finish != "solution":
         first_error = None  # they gave up or stopped: the rest of the solution is unlabelled
     pre_steps = question.get("pre_generated_steps")
@@ -347,10 +340,10 @@ class StepMapping:
                 if len(raw) != len(steps):
                     raise Bad(column, f"{len(raw)} labels for {len(steps)} steps")
                 ratings = [rating_of(v, column, i) for i, v in enumerate(raw, 1)]
-        first_error = first_bad(ratings) if ratings else None
+        first_error = first_error_of(ratings) if ratings else None
         if "first_error" in columns:
             column = columns["first_error"]
-            given = first_error_of(record.get(column), column, len(steps), none_means=None)
+            given = step_index_of(record.get(column), column, len(steps), none_means=None)
             if ratings and given is not None and first_error is not None and given != first_error:
                 raise Bad(column, f"says step {given} but the step labels say {first_error}")
             first_error = given if given is not None else first_error

@@ -43,7 +43,9 @@ def first_errors(per_step: Sequence[np.ndarray], *, threshold: float) -> np.ndar
     return np.array([first_error(p, threshold=threshold) for p in per_step], dtype=np.int64)
 
 
-def processbench_scores(predicted: Sequence[int], labels: Sequence[int]) -> dict[str, float]:
+def processbench_scores(
+    predicted: Sequence[int] | np.ndarray, labels: Sequence[int] | np.ndarray
+) -> dict[str, float]:
     """Accuracy on the erroneous solutions (the predicted first error is the labelled one), on
     the correct ones (predicted -1), and their harmonic mean F1; NaN where a kind is absent."""
     predicted_a, labels_a = np.asarray(predicted), np.asarray(labels)
@@ -65,12 +67,12 @@ def processbench_scores(predicted: Sequence[int], labels: Sequence[int]) -> dict
     }
 
 
-def all_correct_baseline(n_steps: Sequence[int]) -> np.ndarray:
+def all_correct_baseline(n_steps: Sequence[int] | np.ndarray) -> np.ndarray:
     """The answer "every step is right" for every solution."""
     return np.full(len(n_steps), -1, dtype=np.int64)
 
 
-def random_step_baseline(n_steps: Sequence[int], *, seed: int) -> np.ndarray:
+def random_step_baseline(n_steps: Sequence[int] | np.ndarray, *, seed: int) -> np.ndarray:
     """A first error drawn uniformly from the n + 1 answers a solution of n steps allows
     (-1 or a step), so that it is right by chance on both kinds of solution."""
     rng = np.random.default_rng(seed)
@@ -78,7 +80,10 @@ def random_step_baseline(n_steps: Sequence[int], *, seed: int) -> np.ndarray:
 
 
 def best_threshold(
-    per_step: Sequence[np.ndarray], labels: Sequence[int], *, grid: Sequence[float] | None = None
+    per_step: Sequence[np.ndarray],
+    labels: Sequence[int] | np.ndarray,
+    *,
+    grid: Sequence[float] | None = None,
 ) -> float:
     """The threshold on P(correct) with the highest first-error F1 on these solutions: to be
     chosen on solutions that are not the ones it is then evaluated on."""

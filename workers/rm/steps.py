@@ -21,8 +21,12 @@ wrong once says nothing sure about what follows), so they are scored but never t
 
 from __future__ import annotations
 
+import gzip
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -286,3 +290,30 @@ def _fit(
                 raise_if_cancelled(cancel)
                 if progress is not None:
                     progress(step, total, "training step heads")
+
+
+def read_stepwise(path: str | Path) -> tuple[list[str], list[list[str]], np.ndarray]:
+    """(problems, solutions, (S,) targets) from a file in the stepwise supervision layout
+    (JSON Lines, optionally gzipped, or Parquet; standard or conversational), as PrefLab's
+    step exports write it: what a step model needs to train from the file alone."""
+    path = Path(path)
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        rows: list[dict[str, Any]] = pq.read_table(path).to_pylist()
+    else:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8") as handle:
+            rows = [json.loads(line) for line in handle if line.strip()]
+    problems, solutions, targets = [], [], []
+    for row in rows:
+        prompt, completions, labels = row["prompt"], row["completions"], row["labels"]
+        if isinstance(prompt, list):  # conversational: the last user turn is the problem
+            prompt = [m for m in prompt if m["role"] == "user"][-1]["content"]
+        steps = [c["content"] if isinstance(c, dict) else c for c in completions]
+        if len(steps) != len(labels):
+            raise ValueError(f"{path.name}: a row has {len(steps)} steps but {len(labels)} labels")
+        problems.append(str(prompt))
+        solutions.append([str(s) for s in steps])
+        targets.append(np.asarray(labels, dtype=np.float32))
+    return problems, solutions, np.concatenate(targets) if targets else np.empty(0, np.float32)
