@@ -8,14 +8,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from webapp.dbbackend import prepared
-from webapp.labelling.models import Assignment, GoldAnswer, QueueItem, Vote
+from webapp.labelling.models import Assignment, GoldAnswer, ItemQueueItem, QueueItem, Vote
 from webapp.labelling.repeats import repeat_answer_store
 from webapp.pairs.models import Pair
 from webapp.projects.models import Project
@@ -74,6 +74,15 @@ VoteStatus = Literal["stored", "duplicate", "stale", "not_needed"]
 class VoteResult:
     status: VoteStatus
     vote_id: int | None = None
+
+
+def queue_row_of(assignment: Assignment) -> Any:
+    """The queue row (as a one-row queryset) of the unit the assignment serves: its pair's,
+    or its item's."""
+    if assignment.item_id is not None:
+        return ItemQueueItem.objects.filter(item_id=assignment.item_id)
+    # the check constraint: an assignment without an item has a pair
+    return QueueItem.objects.filter(pair_id=cast(int, assignment.pair_id))
 
 
 def _locked_assignment(*, project: Project, annotator: Any, token: uuid.UUID) -> Assignment:
@@ -152,6 +161,7 @@ _VOTE_SQL = """
         WHERE token = %(token)s AND project_id = %(project)s AND annotator_id = %(user)s
           AND state = 'leased' AND round = %(round)s
           AND repeat_of_id IS NULL  -- a self-consistency repeat stores no Vote: slow path
+          AND pair_id IS NOT NULL  -- an item takes an answer, not a vote: slow path refuses
         FOR UPDATE
     ), v AS (
         INSERT INTO labelling_vote (pair_id, annotator_id, choice, strength, rationale,
@@ -190,6 +200,9 @@ def _vote_otherwise(
     """Every vote the one-statement path did not store; see vote_submit."""
     with transaction.atomic():
         assignment = _locked_assignment(project=project, annotator=annotator, token=token)
+        pair_id = assignment.pair_id
+        if pair_id is None:
+            raise LabellingError("this serves an item: send an answer, not a vote", field="token")
         if round != assignment.round or assignment.state == Assignment.State.SKIPPED:
             return VoteResult("stale")
         if assignment.state == Assignment.State.VOTED:
@@ -205,14 +218,14 @@ def _vote_otherwise(
             )
             return VoteResult("stored")
         if assignment.state == Assignment.State.EXPIRED:
-            queue = QueueItem.objects.select_for_update().get(pair_id=assignment.pair_id)
+            queue = QueueItem.objects.select_for_update().get(pair_id=pair_id)
             if queue.taken >= queue.wanted:
                 return VoteResult("not_needed")
         elapsed_ms = max(0, int((now - assignment.served_at).total_seconds() * 1000))
         if time_taken_ms is None or not 0 <= time_taken_ms <= elapsed_ms:
             time_taken_ms = elapsed_ms  # the page's own clock runs from display, never longer
         vote = Vote.objects.create(
-            pair_id=assignment.pair_id,
+            pair_id=pair_id,
             annotator=annotator,
             choice=choice_for_side(side=side, shown_order=assignment.shown_order),
             strength=strength,
@@ -222,7 +235,7 @@ def _vote_otherwise(
             assignment=assignment,
         )
         if assignment.state == Assignment.State.LEASED:
-            QueueItem.objects.filter(pair_id=assignment.pair_id).update(leases=F("leases") - 1)
+            queue_row_of(assignment).update(leases=F("leases") - 1)
         assignment.state = Assignment.State.VOTED
         assignment.finished_at = now
         assignment.save(update_fields=["state", "finished_at"])
@@ -232,8 +245,9 @@ def _vote_otherwise(
 def assignment_skip(
     *, project: Project, annotator: Any, token: uuid.UUID, round: int, now: datetime | None = None
 ) -> bool:
-    """Give the pair back without a vote; it is not served to this annotator again. False if
-    there was nothing to skip (already voted or skipped, or a request from before an undo)."""
+    """Give the pair (or item) back without a vote; it is not served to this annotator again.
+    False if there was nothing to skip (already voted or skipped, or a request from before an
+    undo)."""
     now = now or timezone.now()
     with transaction.atomic():
         assignment = _locked_assignment(project=project, annotator=annotator, token=token)
@@ -244,7 +258,7 @@ def assignment_skip(
             return False
         # a self-consistency repeat never held a lease on the queue row
         if assignment.state == Assignment.State.LEASED and assignment.repeat_of_id is None:
-            QueueItem.objects.filter(pair_id=assignment.pair_id).update(leases=F("leases") - 1)
+            queue_row_of(assignment).update(leases=F("leases") - 1)
         assignment.state = Assignment.State.SKIPPED
         assignment.finished_at = now
         assignment.save(update_fields=["state", "finished_at"])
@@ -281,7 +295,7 @@ def vote_undo(*, project: Project, annotator: Any, now: datetime | None = None) 
             return None
         vote = Vote.objects.filter(assignment=assignment).first()
         Vote.objects.filter(assignment=assignment).delete()
-        QueueItem.objects.filter(pair_id=assignment.pair_id).update(leases=F("leases") + 1)
+        queue_row_of(assignment).update(leases=F("leases") + 1)
         assignment.state = Assignment.State.LEASED
         assignment.round += 1
         assignment.served_at = now

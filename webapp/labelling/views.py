@@ -41,6 +41,7 @@ class Shown:
 
 def _shown(assignment: Assignment, undone: services.Undone | None = None) -> Shown:
     pair = assignment.pair
+    assert pair is not None, "a pairwise project's assignments serve pairs"
     if assignment.shown_order == Vote.Order.AB:
         return Shown(assignment, pair.response_a, pair.response_b, undone)
     return Shown(assignment, pair.response_b, pair.response_a, undone)

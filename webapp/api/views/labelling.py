@@ -40,6 +40,7 @@ from webapp.projects.selectors import project_for_user
 
 def _assignment_data(assignment: Assignment, project: Project) -> dict[str, Any]:
     pair = assignment.pair
+    assert pair is not None, "a pairwise project's assignments serve pairs"
     left, right = pair.response_a, pair.response_b
     if assignment.shown_order == Vote.Order.BA:
         left, right = right, left
