@@ -25,12 +25,12 @@ from pathlib import Path
 from bench.real_pairs import DATA, ROOT
 from webapp.exports.steps import (
     StepSolution,
-    labels_from_first_error,
     step_schema,
     stepwise_record,
     write_step_split,
 )
 from webapp.imports.formats import ParsedSteps, open_records
+from webapp.pairs.steps import labels_from_first_error
 
 Figures = Callable[[str, float, str], None]
 

@@ -15,12 +15,12 @@ import pytest
 from webapp.exports.steps import (
     StepSolution,
     first_error_record,
-    labels_from_first_error,
     step_card,
     step_schema,
     stepwise_record,
     write_step_split,
 )
+from webapp.pairs.steps import labels_from_first_error
 from workers.rm.config import StepConfig
 from workers.rm.steps import StepLayout, read_stepwise, train_steps
 

@@ -28,7 +28,7 @@ from typing import Any, Literal
 import pyarrow as pa
 
 from webapp.exports.writers import MESSAGES, JsonlWriter, ParquetWriter, WrittenFile
-from webapp.labelling.step_agreement import first_error_of
+from webapp.pairs.steps import first_error_of
 
 Layout = Literal["stepwise", "first_error"]
 Style = Literal["standard", "conversational"]
@@ -49,16 +49,6 @@ class StepSolution:
     confidence: float | None = None
     p_correct: list[float] | None = None  # the step model's, per step
     flags: list[str] = field(default_factory=list)
-
-
-def labels_from_first_error(n_steps: int, first_error: int | None) -> list[int | None]:
-    """Per-step labels that a first-error label implies: right before it, wrong at it,
-    unknown after it (-1: all right; None: nothing known)."""
-    if first_error is None:
-        return [None] * n_steps
-    if first_error == -1:
-        return [1] * n_steps
-    return [1] * first_error + [-1] + [None] * (n_steps - first_error - 1)
 
 
 def stepwise_record(solution: StepSolution, *, style: Style) -> dict[str, Any] | None:

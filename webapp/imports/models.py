@@ -52,7 +52,9 @@ class ImportBatch(models.Model):
 
     @property
     def summary(self) -> str:
+        # a steps project imports solutions (items), counted in pairs_created
+        what = "solutions" if self.project.label_scheme == "steps" else "pairs"
         return (
-            f"{self.get_status_display()}: {self.pairs_created} new pairs, "
+            f"{self.get_status_display()}: {self.pairs_created} new {what}, "
             f"{self.pairs_existing} already there, {self.records_rejected} rejected"
         )

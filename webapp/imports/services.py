@@ -29,8 +29,15 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.utils import timezone
 
-from webapp.imports.formats import FormatError, ParsedPair, RecordError, open_records
+from webapp.imports.formats import (
+    FormatError,
+    ParsedPair,
+    RecordError,
+    RecordStream,
+    open_records,
+)
 from webapp.imports.models import ImportBatch
+from webapp.imports.step_items import StepCounts, steps_load
 from webapp.jobs.models import Job
 from webapp.jobs.services import job_create
 from webapp.labelling.models import Vote
@@ -143,19 +150,25 @@ def import_run(*, batch: ImportBatch, progress: Progress | None = None) -> Impor
         )
         if batch.fmt != stream.format:
             batch.fmt = stream.format
-        if stream.is_steps:
+        steps_project = batch.project.label_scheme == Project.LabelScheme.STEPS
+        if stream.is_steps != steps_project:
             stream.close()
             raise FormatError(
                 f"{batch.file_name}: holds step-by-step solutions ({stream.format}); import it "
                 "into a project whose label scheme is steps"
+                if stream.is_steps
+                else f"{batch.file_name}: a steps project imports step-by-step solutions, "
+                f"not {stream.format} records"
             )
-        if batch.strict:
+        if stream.is_steps:
+            _load_steps(loader, stream, progress)
+        elif batch.strict:
             with transaction.atomic():
-                loader.load(stream, progress)
+                loader.load(stream, progress)  # type: ignore[arg-type]  # pairs, not steps
                 if loader.rejected:
                     raise StrictImportRejected
         else:
-            loader.load(stream, progress)
+            loader.load(stream, progress)  # type: ignore[arg-type]
     except StrictImportRejected:
         loader.created = loader.existing = loader.votes = 0
         batch.status = ImportBatch.Status.REJECTED
@@ -169,6 +182,37 @@ def import_run(*, batch: ImportBatch, progress: Progress | None = None) -> Impor
         batch.status = ImportBatch.Status.DONE
     loader.save_counts(status=batch.status)
     return batch
+
+
+def _load_steps(loader: _Loader, stream: RecordStream, progress: Progress | None) -> None:
+    """The steps case: items and their imported answers (step_items.py); the batch counts
+    items as pairs_created and answers as votes_created."""
+
+    def report(counts: StepCounts) -> None:
+        if progress:
+            progress(stream.position, stream.size, f"{counts.seen} solutions read")
+
+    def load() -> None:
+        counts = steps_load(
+            batch=loader.batch,
+            records=stream,  # type: ignore[arg-type]  # a steps stream yields ParsedSteps
+            fmt=stream.format,
+            reject=loader._reject,
+            annotator_id=loader._annotator_id,
+            progress=report,
+        )
+        loader.seen, loader.created = counts.seen, counts.items
+        loader.existing, loader.votes = counts.existing, counts.answers
+        if loader.batch.strict and loader.rejected:
+            raise StrictImportRejected
+
+    if loader.batch.strict:
+        with transaction.atomic():
+            load()
+    else:
+        load()
+    if progress:
+        progress(stream.size, stream.size, loader._summary())
 
 
 @dataclass

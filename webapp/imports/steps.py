@@ -37,7 +37,7 @@ from webapp.imports.fields import (
     show,
     text,
 )
-from webapp.labelling.step_agreement import first_error_of
+from webapp.pairs.steps import first_error_of
 
 STEP_FORMATS = ("processbench", "bbm", "prm800k", "stepwise")
 

@@ -22,7 +22,7 @@ Libraries do the statistics, as in agreement.py: krippendorff through
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal, cast
 
 import numpy as np
@@ -30,20 +30,10 @@ import pandas as pd
 from crowdkit.aggregation import DawidSkene, MajorityVote
 
 from webapp.labelling.agreement import DS_ITERATIONS, Level, krippendorff_alpha
+from webapp.pairs.steps import first_error_of
 
 STEP_LABELS = (1, 0, -1)
 Method = Literal["majority", "dawid_skene"]
-
-
-def first_error_of(steps: Sequence[int | None]) -> int | None:
-    """The first step labelled -1; -1 when every step is labelled and none is bad; None when
-    some step before any bad one is unlabelled."""
-    for i, label in enumerate(steps):
-        if label == -1:
-            return i
-        if label is None:
-            return None
-    return -1 if steps else None
 
 
 def step_tables(
