@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,7 +20,7 @@ from django.utils import timezone
 from webapp.dbbackend import prepared
 from webapp.labelling import ordering
 from webapp.labelling.leases import ASSIGNMENTS, QUEUE, lease_insert_sql, leases_reclaim
-from webapp.labelling.models import Vote
+from webapp.labelling.models import ItemAnswer, ItemQueueItem, Vote
 from webapp.labelling.repeats import repeat_next
 from webapp.labelling.services import LabellingError
 from webapp.pairs.models import Pair
@@ -28,30 +29,74 @@ from webapp.projects.models import Project
 PAIRS = Pair._meta.db_table
 
 
-def _next_sql(order_by: str) -> str:
+@dataclass(frozen=True)
+class Unit:
+    """What a queue serves: pairs (votes) or items (answers). The same statements lease
+    either; only the tables and the key column differ."""
+
+    queue: str  # the queue table
+    key: str  # its key column, and the assignment's column for it
+    answers: str  # the table of answers that count toward it
+
+
+PAIR_UNIT = Unit(QUEUE, "pair_id", Vote._meta.db_table)
+ITEM_UNIT = Unit(ItemQueueItem._meta.db_table, "item_id", ItemAnswer._meta.db_table)
+
+
+def _next_sql(order_by: str, unit: Unit = PAIR_UNIT) -> str:
     # One statement: pick, lock, count the lease, insert the assignment. SKIP LOCKED passes over
-    # a pair another request is leasing this instant instead of queueing behind it; the lock
+    # a unit another request is leasing this instant instead of queueing behind it; the lock
     # makes PostgreSQL re-check "taken < wanted" on the newest row version, so concurrent
-    # requests never lease a pair beyond the votes it wants.
+    # requests never lease a unit beyond the votes it wants.
+    key = unit.key
+    order_by = order_by.replace("q.pair_id", f"q.{key}")
     return f"""
         WITH pick AS (
-            SELECT q.pair_id FROM {QUEUE} q
+            SELECT q.{key} FROM {unit.queue} q
             WHERE q.project_id = %(project)s AND q.taken < q.wanted
               AND NOT EXISTS (SELECT 1 FROM {ASSIGNMENTS} a
-                              WHERE a.pair_id = q.pair_id AND a.annotator_id = %(user)s)
-              AND NOT EXISTS (SELECT 1 FROM {Vote._meta.db_table} v
-                              WHERE v.pair_id = q.pair_id AND v.annotator_id = %(user)s)
+                              WHERE a.{key} = q.{key} AND a.annotator_id = %(user)s)
+              AND NOT EXISTS (SELECT 1 FROM {unit.answers} v
+                              WHERE v.{key} = q.{key} AND v.annotator_id = %(user)s)
             ORDER BY {order_by}
             LIMIT 1
             FOR UPDATE OF q SKIP LOCKED
         ), counted AS (
-            UPDATE {QUEUE} q SET leases = q.leases + 1
-            FROM pick WHERE q.pair_id = pick.pair_id
-            RETURNING q.pair_id
+            UPDATE {unit.queue} q SET leases = q.leases + 1
+            FROM pick WHERE q.{key} = pick.{key}
+            RETURNING q.{key}
         )
-        {lease_insert_sql(source="counted", shown_order="%(order)s")}
+        {lease_insert_sql(source="counted", shown_order="%(order)s", key=key)}
         RETURNING id
     """
+
+
+def item_assignment_next(
+    *, project: Project, annotator: Any, now: datetime | None = None
+) -> int | None:
+    """Lease the next open item to the annotator, as ``assignment_next`` leases a pair; the new
+    assignment's id, or None if no item is open for them."""
+    now = now or timezone.now()
+    sql = _next_sql(ordering.get(project.queue_order).order_by, ITEM_UNIT)
+    for attempt in range(3):
+        params = {
+            "project": project.pk,
+            "user": annotator.pk,
+            "token": uuid.uuid4(),
+            "order": Vote.Order.AB.value,
+            "now": now,
+            "expires": now + timedelta(minutes=project.lease_minutes),
+        }
+        try:
+            row = prepared.one_row(sql, params, durable=False)
+        except IntegrityError:
+            continue  # leased in a parallel request of the same annotator; pick again
+        if row is not None:
+            return int(row[0])
+        if attempt == 0 and leases_reclaim(project=project, now=now):
+            continue
+        return None
+    return None
 
 
 def assignment_next(*, project: Project, annotator: Any, now: datetime | None = None) -> int | None:

@@ -21,7 +21,7 @@ from webapp.labelling import leases, queue, selectors, services
 from webapp.labelling.models import Assignment, Vote
 from webapp.pairs.models import Response
 from webapp.pairs.selectors import pair_for_project
-from webapp.projects.models import Membership
+from webapp.projects.models import Membership, Project
 from webapp.projects.selectors import project_for_user, projects_for_user
 
 # The labelling page holds the pair shown and the next one, already fetched.
@@ -93,6 +93,8 @@ def annotator_home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def label_page(request: HttpRequest, project_id: int) -> HttpResponse:
     project, role = project_for_user(user=request.user, project_id=project_id)
+    if project.label_scheme == Project.LabelScheme.STEPS:
+        return redirect("labelling:steps", project_id=project.pk)
     leases.leases_reclaim_if_due(project=project)
     held = selectors.assignments_live(project=project, annotator=request.user, limit=HELD)
     for _ in range(HELD - len(held)):
