@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from webapp.dbbackend import prepared
@@ -23,7 +25,7 @@ from webapp.labelling.leases import ASSIGNMENTS, QUEUE, lease_insert_sql, leases
 from webapp.labelling.models import ItemAnswer, ItemQueueItem, Vote
 from webapp.labelling.repeats import repeat_next
 from webapp.labelling.services import LabellingError
-from webapp.pairs.models import Pair
+from webapp.pairs.models import Item, Pair
 from webapp.projects.models import Project
 
 PAIRS = Pair._meta.db_table
@@ -196,3 +198,13 @@ def queue_priority_set(*, project: Project, priorities: dict[int, float]) -> int
             },
         )
         return cursor.rowcount
+
+
+def answers_wanted_raise(*, project: Project, item_ids: list[int], extra: int) -> int:
+    """Ask for ``extra`` more answers on each of these items (a trigger moves their queue
+    rows' ``wanted``); returns how many items were changed."""
+    if not item_ids or extra <= 0:
+        return 0
+    return Item.objects.filter(project=project, pk__in=item_ids).update(
+        answers_wanted=Coalesce(F("answers_wanted"), Value(project.votes_per_pair)) + extra
+    )

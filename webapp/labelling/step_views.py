@@ -61,6 +61,7 @@ def steps_page(request: HttpRequest, project_id: int) -> HttpResponse:
         "mine": selectors.annotator_votes_count(project=project, annotator=request.user),
     }
     if assignment is not None:
+        assert assignment.item_id is not None  # _held leases items only
         response = ItemResponse.objects.select_related("response", "item__prompt").get(
             item_id=assignment.item_id, position=0
         )
