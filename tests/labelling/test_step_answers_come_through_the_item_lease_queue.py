@@ -13,7 +13,7 @@ from django.utils import timezone
 from tests.labelling.helpers import annotator
 from webapp.imports.steps import ParsedSteps
 from webapp.labelling import leases, queue
-from webapp.labelling.answering import item_answer_submit
+from webapp.labelling.item_answers import item_answer_submit
 from webapp.labelling.models import Assignment, ItemAnswer, ItemQueueItem
 from webapp.labelling.services import LabellingError
 from webapp.pairs.models import Item
@@ -39,7 +39,7 @@ def _project(n_items: int, wanted: int) -> Project:
 
 
 def _lease(project: Project, user: Any) -> Assignment | None:
-    new_id = queue.item_assignment_next(project=project, annotator=user)
+    new_id = queue.assignment_next(project=project, annotator=user)
     return None if new_id is None else Assignment.objects.get(pk=new_id)
 
 
@@ -76,12 +76,12 @@ def test_a_bad_payload_is_refused_by_field_and_a_double_submit_stores_once() -> 
     assert a is not None
     with pytest.raises(LabellingError) as info:
         _answer(project, user, a, {"steps": [1, 1], "first_error": None})
-    assert info.value.field == "steps" and "one label per step (3)" in str(info.value)
+    assert info.value.field == "payload.steps" and "one label per step (3)" in str(info.value)
     with pytest.raises(LabellingError) as info:
         _answer(project, user, a, {"steps": [1, 1, -1], "first_error": 0})
-    assert info.value.field == "first_error"
+    assert info.value.field == "payload.first_error"
     assert _answer(project, user, a, GOOD) == "stored"
-    assert _answer(project, user, a, GOOD) == "stored"
+    assert _answer(project, user, a, GOOD) == "duplicate"
     assert ItemAnswer.objects.count() == 1
 
 

@@ -181,6 +181,6 @@ def _write(
         answers = [
             AnswerRow(ids[r[0]], labellers[r[7]], "steps", r[8]) for r in rows if r[8] is not None
         ]
-        counts.answers += item_answers_store(project=project, answers=answers)
+        counts.answers += item_answers_store(project=project, answers=answers).answers_created
     counts.items += created
     counts.existing += len(rows) - created

@@ -46,14 +46,15 @@ class AnswerRow:
 class Derived:
     pairs_created: int
     votes_created: int
+    answers_created: int = 0
 
 
-def item_answers_store(*, project: Project, answers: Sequence[AnswerRow]) -> int:
+def item_answers_store(*, project: Project, answers: Sequence[AnswerRow]) -> Derived:
     """Insert the answers (one per item and annotator: an existing one is kept as it was) and
-    derive their items' pairs; returns how many answers were new. The caller's transaction
-    holds both."""
+    derive their items' pairs; returns how many answers, pairs and votes were new. The
+    caller's transaction holds both."""
     if not answers:
-        return 0
+        return Derived(0, 0)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -74,8 +75,8 @@ def item_answers_store(*, project: Project, answers: Sequence[AnswerRow]) -> int
             },
         )
         created = cursor.rowcount
-    item_answers_derive(project=project, item_ids=sorted({a.item_id for a in answers}))
-    return created
+    derived = item_answers_derive(project=project, item_ids=sorted({a.item_id for a in answers}))
+    return Derived(derived.pairs_created, derived.votes_created, created)
 
 
 def _answers(item_ids: list[int]) -> list[tuple[int, int, int, str, Any]]:

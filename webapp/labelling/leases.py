@@ -27,22 +27,22 @@ ITEM_QUEUE = ItemQueueItem._meta.db_table
 
 
 def lease_insert_sql(
-    *, source: str, shown_order: str, repeat_of: str = "NULL", key: str = "pair_id"
+    *, source: str, shown_order: str, repeat_of: str = "NULL", column: str = "pair_id"
 ) -> str:
-    """The INSERT of a leased assignment for each row of ``source`` (a CTE with a ``key``
-    column: ``pair_id``, or ``item_id`` for an item), shown in ``shown_order`` (SQL),
-    returning the assignment's id. Parameters: project, user, token, now, expires."""
+    """The INSERT of a leased assignment for each row of ``source`` (a CTE with a ``column``
+    column: ``pair_id``, or ``item_id`` for items), shown in ``shown_order`` (SQL), returning
+    the assignment's id. Parameters: project, user, token, now, expires."""
     return f"""
-        INSERT INTO {ASSIGNMENTS} (project_id, {key}, annotator_id, token, round, state,
+        INSERT INTO {ASSIGNMENTS} (project_id, {column}, annotator_id, token, round, state,
             shown_order, served_at, expires_at, repeat_of_id)
-        SELECT %(project)s, {key}, %(user)s, %(token)s, 0, 'leased', {shown_order},
+        SELECT %(project)s, {column}, %(user)s, %(token)s, 0, 'leased', {shown_order},
             %(now)s, %(expires)s, {repeat_of}
         FROM {source}
     """
 
 
 def leases_reclaim(*, project: Project, now: datetime | None = None) -> int:
-    """Expire the project's leases that ran out, giving their pairs back to the queue.
+    """Expire the project's leases that ran out, giving their pairs (or items) back to the queue.
 
     Runs in one project at a time (an advisory lock; a second caller returns 0 at once) and
     takes only the assignments nobody is voting on at this moment.
@@ -77,8 +77,8 @@ def leases_reclaim(*, project: Project, now: datetime | None = None) -> int:
                 WHERE q.item_id = c.item_id
                 RETURNING c.n
             )
-            SELECT (SELECT coalesce(sum(n), 0) FROM released)
-                + (SELECT coalesce(sum(n), 0) FROM released_items)
+            SELECT coalesce((SELECT sum(n) FROM released), 0)
+                + coalesce((SELECT sum(n) FROM released_items), 0)
             """,
             {"project": project.pk, "now": now, "batch": RECLAIM_BATCH},
         )

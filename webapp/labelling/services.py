@@ -15,7 +15,15 @@ from django.db.models import F
 from django.utils import timezone
 
 from webapp.dbbackend import prepared
-from webapp.labelling.models import Assignment, GoldAnswer, ItemQueueItem, QueueItem, Vote
+from webapp.labelling.items import item_answers_derive
+from webapp.labelling.models import (
+    Assignment,
+    GoldAnswer,
+    ItemAnswer,
+    ItemQueueItem,
+    QueueItem,
+    Vote,
+)
 from webapp.labelling.repeats import repeat_answer_store
 from webapp.pairs.models import Pair
 from webapp.projects.models import Project
@@ -271,6 +279,7 @@ class Undone:
     side: str
     strength: int | None
     rationale: str
+    payload: dict[str, Any] | None = None  # an answer on an item: the one taken back
 
 
 def vote_undo(*, project: Project, annotator: Any, now: datetime | None = None) -> Undone | None:
@@ -293,15 +302,11 @@ def vote_undo(*, project: Project, annotator: Any, now: datetime | None = None) 
         )
         if assignment is None:
             return None
+        if assignment.item_id is not None:
+            return _answer_undo(project=project, assignment=assignment, now=now)
         vote = Vote.objects.filter(assignment=assignment).first()
         Vote.objects.filter(assignment=assignment).delete()
-        queue_row_of(assignment).update(leases=F("leases") + 1)
-        assignment.state = Assignment.State.LEASED
-        assignment.round += 1
-        assignment.served_at = now
-        assignment.expires_at = now + timedelta(minutes=project.lease_minutes)
-        assignment.finished_at = None
-        assignment.save(update_fields=["state", "round", "served_at", "expires_at", "finished_at"])
+        _lease_again(project=project, assignment=assignment, now=now)
     side = ""
     if vote is not None:
         side = vote.choice
@@ -313,6 +318,29 @@ def vote_undo(*, project: Project, annotator: Any, now: datetime | None = None) 
         side=side,
         strength=vote.strength if vote else None,
         rationale=vote.rationale if vote else "",
+    )
+
+
+def _lease_again(*, project: Project, assignment: Assignment, now: datetime) -> None:
+    queue_row_of(assignment).update(leases=F("leases") + 1)
+    assignment.state = Assignment.State.LEASED
+    assignment.round += 1
+    assignment.served_at = now
+    assignment.expires_at = now + timedelta(minutes=project.lease_minutes)
+    assignment.finished_at = None
+    assignment.save(update_fields=["state", "round", "served_at", "expires_at", "finished_at"])
+
+
+def _answer_undo(*, project: Project, assignment: Assignment, now: datetime) -> Undone:
+    """vote_undo for an item: its answer and the votes it derived go, its pairs' margins follow.
+    The caller holds the assignment's row lock."""
+    answer = ItemAnswer.objects.filter(assignment=assignment).first()
+    payload = answer.payload if answer else None
+    ItemAnswer.objects.filter(assignment=assignment).delete()  # its derived votes with it
+    item_answers_derive(project=project, item_ids=[cast(int, assignment.item_id)])
+    _lease_again(project=project, assignment=assignment, now=now)
+    return Undone(
+        assignment_id=assignment.pk, side="", strength=None, rationale="", payload=payload
     )
 
 

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from webapp.labelling import leases, queue, selectors
-from webapp.labelling.answering import item_answer_submit
+from webapp.labelling.item_answers import item_answer_submit
 from webapp.labelling.models import Assignment
 from webapp.labelling.services import LabellingError, assignment_skip
 from webapp.pairs.models import ItemResponse
@@ -46,7 +46,7 @@ def _held(project: Project, annotator: Any) -> Assignment | None:
     )
     if live is not None:
         return live
-    new_id = queue.item_assignment_next(project=project, annotator=annotator)
+    new_id = queue.assignment_next(project=project, annotator=annotator)
     return Assignment.objects.get(pk=new_id) if new_id is not None else None
 
 

@@ -169,6 +169,12 @@ def scheme_settings_parse(raw: Any) -> SchemeSettings:
     )
 
 
+def labels_items(project: Any) -> bool:
+    """Whether the project labels items (a prompt with several responses) rather than pairs:
+    every scheme but pairwise does."""
+    return bool(project.label_scheme != "pairwise")
+
+
 def scheme_settings_of(project: Any) -> SchemeSettings:
     """The project's settings (a stored value was validated when it was written)."""
     return scheme_settings_parse(project.scheme_settings)

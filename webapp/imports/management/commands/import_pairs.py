@@ -101,10 +101,12 @@ class Command(BaseCommand):
 
     def _report(self, batch: ImportBatch, shown: int) -> None:
         style = self.style.SUCCESS if batch.status == ImportBatch.Status.DONE else self.style.ERROR
-        counted = "labels" if batch.project.label_scheme == Project.LabelScheme.STEPS else "votes"
-        self.stdout.write(
-            style(f"{batch.file_name}: {batch.summary}, {batch.votes_created} {counted}")
+        votes = (
+            ""
+            if batch.project.label_scheme == Project.LabelScheme.STEPS
+            else (f", {batch.votes_created} votes")
         )
+        self.stdout.write(style(f"{batch.file_name}: {batch.summary}{votes}"))
         if batch.error:
             self.stderr.write(batch.error)
         for err in batch.errors[:shown]:
