@@ -64,7 +64,7 @@ def _export(tmp_path: Path, name: str, *extra: str) -> Path:
 def test_the_stepwise_export_holds_the_aggregated_labels(tmp_path: Path) -> None:
     _, item = _project(tmp_path)
     out = _export(tmp_path, "stepwise")
-    loaded: Any = datasets.load_dataset(str(out))["train"]
+    loaded: Any = datasets.load_dataset(str(out), cache_dir=str(out.parent / "hf"))["train"]
     rows = {r["item_id"]: r for r in loaded}
     assert len(rows) == 2  # the unlabelled solution is left out, and the card says so
     third = rows[item.pk]
@@ -79,12 +79,14 @@ def test_the_stepwise_export_holds_the_aggregated_labels(tmp_path: Path) -> None
 def test_the_first_error_export_and_the_conversational_style(tmp_path: Path) -> None:
     _, item = _project(tmp_path)
     first = _export(tmp_path, "first", "--layout", "first_error")
-    loaded: Any = datasets.load_dataset(str(first))["train"]
+    loaded: Any = datasets.load_dataset(str(first), cache_dir=str(first.parent / "hf-first"))[
+        "train"
+    ]
     rows = {r["item_id"]: r for r in loaded}
     assert rows[item.pk]["label"] == 2 and rows[item.pk]["steps"] == STEPS
     assert rows[item.pk]["id"] == "third" and rows[item.pk]["final_answer_correct"] is False
     chat = _export(tmp_path, "chat", "--style", "conversational")
-    loaded = datasets.load_dataset(str(chat))["train"]
+    loaded = datasets.load_dataset(str(chat), cache_dir=str(chat.parent / "hf-chat"))["train"]
     row = next(r for r in loaded if r["item_id"] == item.pk)
     assert row["prompt"] == [{"role": "user", "content": "What is 2 + 3 * 4?"}]
     assert row["completions"][2] == {"role": "assistant", "content": "So it is 20."}

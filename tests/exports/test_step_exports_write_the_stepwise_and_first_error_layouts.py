@@ -110,7 +110,7 @@ def test_datasets_loads_the_stepwise_file_and_the_step_head_trains_from_it_alone
     )
     (tmp_path / "README.md").write_text(card)
     assert "&lt;b&gt;p&lt;/b&gt;" in card and "<b>" not in card
-    loaded = datasets.load_dataset(str(tmp_path))["train"]
+    loaded = datasets.load_dataset(str(tmp_path), cache_dir=str(tmp_path / "hf"))["train"]
     assert loaded.column_names[:3] == ["prompt", "completions", "labels"]
     assert len(loaded) == 24 and loaded[0]["labels"] == [True, True, False]
     problems, steps, targets = read_stepwise(path)

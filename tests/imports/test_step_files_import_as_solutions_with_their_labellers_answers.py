@@ -44,7 +44,7 @@ def test_a_processbench_file_becomes_items_and_expert_answers(tmp_path: Path) ->
     assert "pb.jsonl:2 [label]: step index 7 is out of range" in err
     batch = ImportBatch.objects.get()
     assert batch.project.label_scheme == Project.LabelScheme.STEPS
-    assert (batch.pairs_created, batch.votes_created, batch.records_rejected) == (2, 2, 1)
+    assert (batch.items_created, batch.answers_created, batch.records_rejected) == (2, 2, 1)
     assert batch.errors == [
         {
             "file": "pb.jsonl",
