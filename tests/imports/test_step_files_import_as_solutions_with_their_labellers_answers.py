@@ -7,12 +7,16 @@ from __future__ import annotations
 import json
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.urls import reverse
 
-from tests.conftest import shared_data
+from tests.conftest import shared_data, wait_until
 from webapp.imports.models import ImportBatch
+from webapp.jobs.models import Job
 from webapp.labelling.models import ItemAnswer
 from webapp.pairs.models import Item, ItemResponse, Pair
 from webapp.pairs.steps import steps_of
@@ -106,3 +110,23 @@ def test_the_real_step_files_import_whole(name: str, items: int, answers: int) -
         assert first is not None
         assert first.payload == {"steps": [1, 0, 1, 1, 1, 1, -1], "first_error": 6}
         assert first.annotator.username.endswith("cc88bf76-df08-4041-be67-3464279cb3b1")
+
+
+def test_a_step_file_uploaded_on_the_page_is_imported_by_the_worker(
+    celery_worker: Any, admin_client: Any, project: Any
+) -> None:
+    project.label_scheme = Project.LabelScheme.STEPS
+    project.save(update_fields=["label_scheme"])
+    body = json.dumps([RECORD, {**RECORD, "id": "g-9", "label": 5}]).encode()
+    data = {"file": SimpleUploadedFile("pb.json", body), "fmt": "auto", "split": "test"}
+    response = admin_client.post(reverse("imports:upload", args=[project.pk]), data)
+    assert response.status_code == 302
+    job = Job.objects.get()
+    wait_until(lambda: Job.objects.get(pk=job.pk).is_finished)
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    batch = ImportBatch.objects.get(job=job)
+    assert (batch.fmt, batch.items_created, batch.answers_created) == ("processbench", 1, 1)
+    assert Item.objects.get(project=project).split == "test"
+    report = admin_client.get(reverse("imports:report", args=[batch.pk])).content.decode()
+    assert "label" in report and "step index 5 is out of range" in report
