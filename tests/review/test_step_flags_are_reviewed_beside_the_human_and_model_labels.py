@@ -55,6 +55,11 @@ def test_the_flagged_solution_is_reviewed_and_the_decision_takes_effect(
     queue = client.get(f"/projects/{project.pk}/review/steps/")
     assert queue.status_code == 200
     assert f"/review/steps/{item.pk}/" in queue.content.decode()
+    # one imported answer: nobody to agree with yet
+    assert (
+        "alpha (ordinal: bad &lt; neutral &lt; good):\n  <b>not defined yet"
+        in queue.content.decode()
+    )
     page = client.get(f"/projects/{project.pk}/review/steps/{item.pk}/").content.decode()
     assert "&lt;b&gt;1&lt;/b&gt;" in page and "<b>1</b>" not in page  # dataset HTML is text
     assert '<span class="math">\\(x_1\\)</span>' in page

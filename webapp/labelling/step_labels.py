@@ -17,7 +17,12 @@ from django.apps import apps
 from django.db.models import QuerySet
 
 from webapp.labelling.models import ItemAnswer
-from webapp.labelling.step_agreement import aggregate_steps, step_tables
+from webapp.labelling.step_agreement import (
+    aggregate_steps,
+    first_error_agreement,
+    step_alpha,
+    step_tables,
+)
 from webapp.pairs.models import ItemResponse
 from webapp.pairs.steps import first_error_of, steps_of
 from webapp.projects.models import Project
@@ -123,3 +128,14 @@ def _reviewed(project: Project) -> dict[int, StepLabel]:
         steps = list(labels_after)
         latest[int(item_id)] = StepLabel(steps, first_error_of(steps), "review", None)
     return latest
+
+
+def step_agreement_summary(*, project: Project) -> dict[str, Any]:
+    """Per-step alpha (ordinal), first-error agreement and the answers they rest on."""
+    labels, errors = step_tables(step_answers(project=project))
+    return {
+        "answers": int(errors[["task", "worker"]].drop_duplicates().shape[0]),
+        "annotators": int(labels["worker"].nunique()) if not labels.empty else 0,
+        "alpha": step_alpha(labels) if not labels.empty else None,
+        "first_error": first_error_agreement(errors),
+    }

@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from webapp.labelling.step_labels import step_agreement_summary
 from webapp.pairs.models import Item
 from webapp.projects.models import Membership, Project
 from webapp.projects.selectors import project_for_user
@@ -30,9 +31,13 @@ def step_queue(request: HttpRequest, project_id: int) -> HttpResponse:
     kind = request.GET.get("kind", "")
     rows = steps.step_review_queue(project=project, kind=kind)
     run = steps.latest_step_run(project=project)
-    return render(
-        request, "review/steps_queue.html", {"project": project, "rows": rows, "run": run}
-    )
+    context = {
+        "project": project,
+        "rows": rows,
+        "run": run,
+        "agreement": step_agreement_summary(project=project),
+    }
+    return render(request, "review/steps_queue.html", context)
 
 
 @login_required
