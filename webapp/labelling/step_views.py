@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from webapp.labelling import leases, queue, selectors
@@ -39,7 +40,11 @@ def _held(project: Project, annotator: Any) -> Assignment | None:
     """The annotator's live item lease, else a new one from the queue."""
     live = (
         Assignment.objects.filter(
-            project=project, annotator=annotator, state=Assignment.State.LEASED, item__isnull=False
+            project=project,
+            annotator=annotator,
+            state=Assignment.State.LEASED,
+            item__isnull=False,
+            expires_at__gt=timezone.now(),
         )
         .order_by("served_at")
         .first()

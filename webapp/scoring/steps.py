@@ -50,6 +50,11 @@ def step_scoring_execute(
     from workers.rm.steps import embed_steps, train_steps
 
     options = run.config.get("options", {})
+    if options.get("mode", "oof") != "oof":
+        raise ValueError(
+            "a steps project is scored out of fold by step heads on the frozen encoder; "
+            f"mode {options.get('mode')!r} (fine-tuned step models) is not built for steps"
+        )
     items = step_items(project=run.project)
     labels = step_labels(project=run.project, n_steps={i.item_id: len(i.steps) for i in items})
     config = StepConfig(n_folds=int(options.get("n_folds", 5)), seed=int(options.get("seed", 0)))
