@@ -1,6 +1,6 @@
 """Through the API an annotator is served an item blind and answers it; a bad payload is a 400
 naming its field; reviewers read items with their answers; the pair endpoints say where items
-are served; a pair project has no items."""
+are served, and the item endpoints where pairs are."""
 
 from __future__ import annotations
 
@@ -76,4 +76,5 @@ def test_pair_endpoints_point_to_items_and_a_pair_project_has_none() -> None:
     assert wrong.status_code == 409 and "items/next" in wrong.json()["error"]["message"]
     pairs = project_create(name="pairs")
     client = client_for(member(pairs, "pat", "reviewer"))
-    assert client.get(f"/api/projects/{pairs.pk}/items/").status_code == 404
+    assert client.get(f"/api/projects/{pairs.pk}/items/").json()["results"] == []
+    assert client.post(f"/api/projects/{pairs.pk}/items/next/").status_code == 409

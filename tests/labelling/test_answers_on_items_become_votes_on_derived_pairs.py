@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.labelling.helpers import annotator, make_items
+from webapp.labelling.item_scores import item_scores
 from webapp.labelling.items import AnswerRow, item_answers_derive, item_answers_store
 from webapp.labelling.models import ItemAnswer, ItemQueueItem, QueueItem, Vote
 from webapp.pairs.labels import effective_labels
@@ -104,3 +105,30 @@ def test_ratings_derive_pairs_per_attribute_and_overall() -> None:
     by_attribute = {p.attribute: labels[p.pk].label for p in Pair.objects.filter(item=item)}
     # a lone tie vote is no decisive vote: the pair keeps its (empty) imported label
     assert by_attribute == {"help": "b", "brevity": "", "": "b"}
+
+
+def test_answers_read_back_as_scores_per_position_and_attribute() -> None:
+    settings = {"attributes": [{"name": "help", "low": 0, "high": 4}], "overall": {"help": 2}}
+    project = project_create(name="scores", label_scheme="rating", scheme_settings=settings)
+    first, second = make_items(project, 2, k=2)
+    ann = annotator(project, "ann")
+    item_answers_store(
+        project=project,
+        answers=[
+            AnswerRow(
+                first.pk, ann.pk, "rating", {"ratings": {"0": {"help": 1}, "1": {"help": 3}}}
+            ),
+            AnswerRow(
+                second.pk, ann.pk, "rating", {"ratings": {"0": {"help": 4}, "1": {"help": 0}}}
+            ),
+        ],
+    )
+    rows = list(item_scores(project=project, with_overall=False))
+    assert [(r.item_id, r.position, r.attribute, r.value) for r in rows] == [
+        (first.pk, 0, "help", 1.0), (first.pk, 1, "help", 3.0),
+        (second.pk, 0, "help", 4.0), (second.pk, 1, "help", 0.0),
+    ]  # fmt: skip
+    overall = [
+        r.value for r in item_scores(project=project, item_ids=[second.pk]) if r.attribute == ""
+    ]
+    assert overall == [4.0, 0.0]  # a weighted mean of one attribute is that attribute

@@ -21,7 +21,7 @@ from webapp.labelling.services import LabellingError, VoteResult
 from webapp.pairs.models import ItemResponse
 from webapp.pairs.steps import steps_of
 from webapp.projects.models import Project
-from webapp.projects.schemes import SchemeSettings, scheme_settings_of
+from webapp.projects.schemes import SchemeSettings, labels_items, scheme_settings_of
 
 
 def shown_positions(
@@ -69,6 +69,8 @@ def item_answer_submit(
     "not_needed". Raises LabellingError (its field names the bad part of the payload) and
     Assignment.DoesNotExist for someone else's token."""
     now = now or timezone.now()
+    if not labels_items(project):
+        raise LabellingError("this project labels pairs: send a vote", field="token")
     settings = scheme_settings_of(project)
     kind = kind_asked(scheme=project.label_scheme, settings=settings)
     with transaction.atomic():

@@ -96,5 +96,5 @@ class AnswerRequestSerializer(serializers.Serializer):
 
 
 class AnswerResultSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=[("stored", "stored"), ("duplicate", "duplicate")])
+    status = serializers.CharField(help_text="stored, or duplicate for a retry.")
     answer = serializers.IntegerField(allow_null=True)

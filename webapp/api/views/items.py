@@ -35,18 +35,21 @@ from webapp.projects.models import Membership
 from webapp.projects.schemes import labels_items, scheme_settings_of
 
 
-def _items_project(request: Request, project_id: int, role: str) -> tuple:
-    project, found = project_for_request(request, project_id, role)
-    if not labels_items(project):
-        raise NotFound("This project labels pairs: it has no items")
-    return project, found
+def _labels_pairs() -> Response:
+    message = "This project labels pairs: POST assignments/next/ and votes/ instead."
+    return Response(error_body(409, "labels_pairs", message), status=409)
 
 
-@extend_schema(responses={200: ItemPageSerializer, **ERRORS}, tags=["items"])
+@extend_schema(
+    operation_id="projects_items_list",
+    responses={200: ItemPageSerializer, **ERRORS},
+    tags=["items"],
+)
 @api_view(["GET"])
 def item_list(request: Request, project_id: int) -> Response:
-    """The project's items in id order, a page at a time, prompts as bounded previews."""
-    project, _ = _items_project(request, project_id, Membership.Role.REVIEWER)
+    """The project's items in id order, a page at a time, prompts as bounded previews (none in
+    a project that labels pairs)."""
+    project, _ = project_for_request(request, project_id, Membership.Role.REVIEWER)
     qs: QuerySet[Item] = Item.objects.filter(project=project).annotate(
         prompt_preview=Left(F("prompt__transcript"), PREVIEW_CHARS),
         prompt_length=Length(F("prompt__transcript")),
@@ -60,7 +63,7 @@ def item_list(request: Request, project_id: int) -> Response:
 @api_view(["GET"])
 def item_detail(request: Request, project_id: int, item_id: int) -> Response:
     """One item: its texts whole, every answer on it, and how many pairs they derived."""
-    project, _ = _items_project(request, project_id, Membership.Role.REVIEWER)
+    project, _ = project_for_request(request, project_id, Membership.Role.REVIEWER)
     item = (
         Item.objects.filter(project=project, pk=item_id)
         .select_related("prompt")
@@ -85,6 +88,7 @@ def item_detail(request: Request, project_id: int, item_id: int) -> Response:
     responses={
         200: ItemAssignmentSerializer,
         204: OpenApiResponse(description="No item is open for you."),
+        409: OpenApiResponse(ErrorSerializer, description="The project labels pairs."),
         **READ_ERRORS,
     },
     tags=["items"],
@@ -92,7 +96,9 @@ def item_detail(request: Request, project_id: int, item_id: int) -> Response:
 @api_view(["POST"])
 def item_next(request: Request, project_id: int) -> Response:
     """The item to answer next, blind: a lease you already hold, else a newly leased one."""
-    project, _ = _items_project(request, project_id, Membership.Role.ANNOTATOR)
+    project, _ = project_for_request(request, project_id, Membership.Role.ANNOTATOR)
+    if not labels_items(project):
+        return _labels_pairs()
     leases.leases_reclaim_if_due(project=project)
     assignment_id = labelling_selectors.assignment_live_id(project=project, annotator=request.user)
     if assignment_id is None:
@@ -124,7 +130,9 @@ def item_next(request: Request, project_id: int) -> Response:
     responses={
         201: AnswerResultSerializer,
         200: OpenApiResponse(AnswerResultSerializer, description="Already stored (a retry)."),
-        409: OpenApiResponse(ErrorSerializer, description="Undone, skipped or not needed."),
+        409: OpenApiResponse(
+            ErrorSerializer, description="Undone, skipped, not needed, or a pair project."
+        ),
         **ERRORS,
     },
     tags=["items"],
@@ -134,7 +142,9 @@ def answer_create(request: Request, project_id: int) -> Response:
     """Answer the item a lease (token, round) serves; its votes on the item's pairs are
     derived at once. Retrying the same request is safe. A bad payload is a 400 naming the
     field (``payload.tiers.1.0``, ``payload.ratings.2.helpfulness``)."""
-    project, _ = _items_project(request, project_id, Membership.Role.ANNOTATOR)
+    project, _ = project_for_request(request, project_id, Membership.Role.ANNOTATOR)
+    if not labels_items(project):
+        return _labels_pairs()
     data = validated(AnswerRequestSerializer, request.data)
     try:
         result = item_answer_submit(
