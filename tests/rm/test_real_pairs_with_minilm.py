@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +23,6 @@ def test_it_scores_real_pairs_out_of_fold_and_in_sample_from_one_embedding_pass(
         if message == "embedding texts":
             embed_calls.append(done)
 
-    started = time.perf_counter()
     result = score_pairs(
         prompts=pairs.prompts,
         chosen=pairs.chosen,
@@ -64,12 +62,9 @@ def test_it_scores_real_pairs_out_of_fold_and_in_sample_from_one_embedding_pass(
     # one unit vector per layer and per view (context, response)
     blocks = x_chosen.reshape(len(x_chosen), 2 * len(defaults.encoder_layers), -1)
     assert np.allclose(np.linalg.norm(blocks, axis=2), 1.0, atol=1e-5)
-    training_started = time.perf_counter()
     in_sample = train_ensemble(
         chosen=x_chosen, rejected=x_rejected, config=EnsembleConfig(mode="insample")
     )
-    assert time.perf_counter() - training_started < 15
     assert in_sample.margins.shape == (200, 8)
     # Trained on these very pairs, the heads agree with most human labels.
     assert (in_sample.mu > 0).mean() > 0.7
-    assert time.perf_counter() - started < 60
