@@ -89,6 +89,8 @@ INSTALLED_APPS = [
     "webapp.scoring",
     "webapp.flags",
     "webapp.checks",
+    "webapp.judges",
+    "webapp.benchmarks",
     "webapp.review",
     "webapp.training",
     "axes",

@@ -26,6 +26,8 @@ class Flag(models.Model):
         NEAR_IDENTICAL = "near_identical", "Chosen and rejected are nearly the same text"
         # The review queue's noise model (webapp/review/learning.py, source="noise_model")
         LIKELY_WRONG = "likely_wrong", "Likely wrong, by what reviewers taught the noise model"
+        # Judges (webapp/judges, source="judges")
+        JUDGES_DISAGREE = "judges_disagree", "Every judge disagrees with the human label"
 
     # How much a reviewer should care, for ordering the review queue: higher first.
     SEVERITY = {
@@ -40,6 +42,7 @@ class Flag(models.Model):
         Kind.ENSEMBLE_CYCLE: 2,
         Kind.CONTRAST_INCONSISTENT: 2,
         Kind.LIKELY_WRONG: 4,
+        Kind.JUDGES_DISAGREE: 3,
     }
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="flags")
