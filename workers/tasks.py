@@ -221,6 +221,24 @@ def measure_judges(job_id: int) -> None:
     )
 
 
+@app.task(name="preflab.evaluate_rm", acks_late=True)
+def evaluate_rm(job_id: int) -> None:
+    from webapp.benchmarks.models import Evaluation
+    from webapp.benchmarks.services import evaluation_execute
+    from webapp.jobs.runs import run_execute
+    from webapp.jobs.services import job_succeed
+
+    done = run_execute(Evaluation, job_id=job_id, execute=evaluation_execute)
+    if done is None:
+        return
+    job, run, _ = done
+    job_succeed(
+        job=job,
+        result={"evaluation": run.pk, "url": f"/benchmarks/{run.benchmark_id}/"},
+        message=f"{run.results.count()} contenders scored on {run.benchmark.name}",
+    )
+
+
 @app.task(name="preflab.export_dataset", acks_late=True)
 def export_dataset(job_id: int) -> None:
     from webapp.exports.models import ExportSnapshot

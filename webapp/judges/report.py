@@ -200,6 +200,7 @@ def _judge_figures(
             "judge": metrics.longer_share(j, lengths_a, lengths_b),
             "people": metrics.longer_share(h, lengths_a, lengths_b),
         },
+        # the page lists the 50 annotators with most pairs in common; the means take them all
         "per_annotator": per_annotator[:50],
         "mean_kappa_with_annotators": _mean([row["kappa"] for row in per_annotator]),
         "annotators_mean_kappa": _mean(

@@ -56,7 +56,7 @@ def judge_create(
         raise JudgeError(f"unknown judge source {source!r}; expected {', '.join(Judge.Source)}")
     config = dict(config or {})
     if source == Judge.Source.REWARD_MODEL:
-        _reward_model_path(project=project, config=config)  # fails early on a bad model
+        judge_model_path(project=project, config=config)  # fails early on a bad model
     judge, created = Judge.objects.get_or_create(
         project=project, name=name[:100], defaults={"source": source, "config": config}
     )
@@ -76,7 +76,7 @@ def judge_fill_in_set(*, judge: Judge, on: bool) -> Judge:
     return judge
 
 
-def _reward_model_path(*, project: Project, config: dict[str, Any]) -> tuple[str, str]:
+def judge_model_path(*, project: Project, config: dict[str, Any]) -> tuple[str, str]:
     """The folder a reward-model judge scores with and the queue it runs on. A registered
     model must belong to the project or to a project of the same owner's choosing: any
     registered model id is accepted here, and the caller's access check decides."""
@@ -248,7 +248,7 @@ def judge_run_create(*, judge: Judge, created_by: Any = None) -> JudgeRun:
         raise JudgeError("a judge of imported verdicts is not run: import its file instead")
     queue = "default"
     if judge.source == Judge.Source.REWARD_MODEL:
-        _, queue = _reward_model_path(project=judge.project, config=judge.config)
+        _, queue = judge_model_path(project=judge.project, config=judge.config)
     return run_create(
         JudgeRun,
         job_kind="judge",
@@ -305,7 +305,7 @@ def _reward_model_rows(judge: Judge, progress: Progress) -> list[tuple[int, str,
     from workers import rm
     from workers.rm.saved import is_head_model, score_head_model
 
-    path, _ = _reward_model_path(project=judge.project, config=judge.config)
+    path, _ = judge_model_path(project=judge.project, config=judge.config)
     texts = pair_texts(project=judge.project)
     progress(0, 2, f"scoring {len(texts.ids)} pairs, A first")
 
