@@ -118,11 +118,20 @@ def _rmbench(line: int, record: dict[str, Any], options: dict[str, Any]) -> list
     key = _key(record, "id", line)
     return [
         BenchmarkPair(
-            line, prompt, variants["chosen"][i], variants["rejected"][j], "a", category,
+            line,
+            prompt,
+            variants["chosen"][i],
+            variants["rejected"][j],
+            "a",
+            category,
             f"{key}:{i}{j}",
-            extra={"item": key, "chosen_style": i, "rejected_style": j,
-                   "subset": record.get("subset") if isinstance(record.get("subset"), str) else ""},
-        )  # fmt: skip
+            extra={
+                "item": key,
+                "chosen_style": i,
+                "rejected_style": j,
+                "subset": record.get("subset") if isinstance(record.get("subset"), str) else "",
+            },
+        )
         for i in range(3)
         for j in range(3)
     ]
@@ -154,10 +163,14 @@ _READERS = {
 
 def check_mapping(mapping: Any) -> dict[str, str]:
     if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
-        raise ValueError('a benchmark mapping is {"prompt": column, "chosen": ..., "rejected": ...}')
+        raise ValueError(
+            'a benchmark mapping is {"prompt": column, "chosen": ..., "rejected": ...}'
+        )
     unknown = sorted(set(mapping) - set(_MAPPING_TARGETS))
     if unknown:
-        raise ValueError(f"unknown mapping targets {unknown}; expected {', '.join(_MAPPING_TARGETS)}")
+        raise ValueError(
+            f"unknown mapping targets {unknown}; expected {', '.join(_MAPPING_TARGETS)}"
+        )
     missing = [t for t in ("prompt", "chosen", "rejected") if t not in mapping]
     if missing:
         raise ValueError(f"the mapping names no column for {', '.join(missing)}")

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 N_BOOTSTRAP = 1000
 LEVEL = 0.95
@@ -32,7 +33,7 @@ def _interval(values: np.ndarray, items: np.ndarray, seed: int) -> list[float] |
 
 
 def accuracy_table(
-    correct: Sequence[float],
+    correct: npt.ArrayLike,
     categories: Sequence[str],
     *,
     items: Sequence[str] | None = None,
@@ -76,7 +77,7 @@ def weighted_accuracy(accuracy: dict[str, float], weights: dict[str, float]) -> 
 
 
 def style_grid(
-    correct: Sequence[float], chosen_style: Sequence[int], rejected_style: Sequence[int]
+    correct: npt.ArrayLike, chosen_style: Sequence[Any], rejected_style: Sequence[Any]
 ) -> dict[str, Any]:
     """RM-Bench's figures: grid[i][j] is the accuracy of chosen in style i against rejected in
     style j (0 concise, 1 detailed, 2 detailed with markdown); *hard* is the mean above the

@@ -45,7 +45,9 @@ def leaderboard_categories(rows: list[Result]) -> list[str]:
 
 
 def evaluations_recent(*, benchmark: Benchmark, limit: int = 10) -> list[Evaluation]:
-    return list(Evaluation.objects.filter(benchmark=benchmark).select_related("job").order_by("-id")[:limit])
+    return list(
+        Evaluation.objects.filter(benchmark=benchmark).select_related("job").order_by("-id")[:limit]
+    )
 
 
 def projects_evaluated_for(*, user: Any) -> list[Project]:

@@ -145,7 +145,9 @@ def contender_parse(spec: str) -> dict[str, Any]:
             raise BenchmarkError(f"no judge {ref}")
         return contender(Result.Kind.JUDGE, judge.pk, f"judge {judge.name}")
     if kind == "ensemble" and ref:
-        project = Project.objects.filter(**({"pk": int(ref)} if ref.isdigit() else {"name": ref})).first()
+        project = Project.objects.filter(
+            **({"pk": int(ref)} if ref.isdigit() else {"name": ref})
+        ).first()
         if project is None:
             raise BenchmarkError(f"no project {ref!r}")
         return contender(Result.Kind.ENSEMBLE, project.pk, f"ensemble of {project.name}")
@@ -262,7 +264,9 @@ def evaluation_execute(
                 benchmark=benchmark,
                 name=entry["name"],
                 kind=entry["kind"],
-                registered_model_id=entry["ref"] if entry["kind"] == Result.Kind.REGISTERED else None,
+                registered_model_id=entry["ref"]
+                if entry["kind"] == Result.Kind.REGISTERED
+                else None,
                 accuracy=figures.get("accuracy"),
                 figures=figures,
             )
@@ -282,7 +286,9 @@ def _figures(correct: np.ndarray, pairs: _Pairs, benchmark: Benchmark) -> dict[s
     if styled:
         rows = np.array(styled)
         table["styles"] = metrics.style_grid(
-            correct[rows], [pairs.styles[i][0] for i in styled], [pairs.styles[i][1] for i in styled]
+            correct[rows],
+            [pairs.styles[i][0] for i in styled],
+            [pairs.styles[i][1] for i in styled],
         )
         table["styles_by_category"] = {
             cat: metrics.style_grid(
@@ -319,15 +325,17 @@ def _correct(entry: dict[str, Any], pairs: _Pairs, *, seed: int) -> tuple[np.nda
 
 
 def _judge_correct(judge: Judge, pairs: _Pairs) -> tuple[np.ndarray, float]:
-    from webapp.judges.services import _reward_model_path
-
     if judge.source == Judge.Source.REWARD_MODEL:
         path, _ = judge_model_path(project=judge.project, config=judge.config)
         return _correct(contender(Result.Kind.REWARD_MODEL, path, judge.name), pairs, seed=0)
     if judge.source == Judge.Source.ENSEMBLE:
-        return _correct(contender(Result.Kind.ENSEMBLE, judge.project_id, judge.name), pairs, seed=0)
+        return _correct(
+            contender(Result.Kind.ENSEMBLE, judge.project_id, judge.name), pairs, seed=0
+        )
     said = dict(
-        JudgeVerdict.objects.filter(judge=judge, pair_id__in=pairs.ids).values_list("pair_id", "choice")
+        JudgeVerdict.objects.filter(judge=judge, pair_id__in=pairs.ids).values_list(
+            "pair_id", "choice"
+        )
     )
     if not said:
         raise BenchmarkError(f"the judge {judge.name} gave no verdict on this benchmark's pairs")
@@ -346,9 +354,12 @@ def _model_margins(path: str, pairs: _Pairs) -> np.ndarray:
     if is_head_model(path):
         return np.asarray(
             score_head_model(
-                folder=path, prompts=pairs.prompts, chosen=pairs.a, rejected=pairs.b,
+                folder=path,
+                prompts=pairs.prompts,
+                chosen=pairs.a,
+                rejected=pairs.b,
                 cache=rm.EmbeddingCache(Path(settings.EMBEDDING_CACHE_DIR)),
-            )  # fmt: skip
+            )
         )
     return np.asarray(
         rm.score_with_sequence_classifier(
@@ -368,7 +379,9 @@ def _ensemble_margins(project: Project, pairs: _Pairs) -> np.ndarray:
         raise BenchmarkError(f"{project.name} has no complete scoring run of reward heads")
     config = run.config
     encoder = rm.EncoderConfig(**config["encoder"]) if "encoder" in config else rm.EncoderConfig()
-    ensemble = rm.EnsembleConfig(**config["ensemble"]) if "ensemble" in config else rm.EnsembleConfig()
+    ensemble = (
+        rm.EnsembleConfig(**config["ensemble"]) if "ensemble" in config else rm.EnsembleConfig()
+    )
     train = labelled_pairs(project=project)
     return ensemble_transfer_margins(
         train_prompts=train.prompts, train_chosen=train.chosen, train_rejected=train.rejected,

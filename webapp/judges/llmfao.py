@@ -17,7 +17,10 @@ from collections import defaultdict
 from pathlib import Path
 
 _VOTE = {"left": "1", "right": "2", "tie": "0"}
-JUDGES = {"GPT-4": "llmfao-gpt4-crowd-comparisons.csv", "GPT-3": "llmfao-gpt3-crowd-comparisons.csv"}
+JUDGES = {
+    "GPT-4": "llmfao-gpt4-crowd-comparisons.csv",
+    "GPT-3": "llmfao-gpt3-crowd-comparisons.csv",
+}
 
 
 def llmfao_convert(*, folder: Path, out: Path) -> tuple[Path, dict[str, Path]]:

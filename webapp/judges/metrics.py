@@ -119,7 +119,9 @@ def position_consistency(choice_ab: Sequence[str], choice_ba: Sequence[str]) -> 
     # shown first: A when asked A-first, B when asked B-first
     decisive = [(ab, ba) for ab, ba in both]
     first = sum(ab == "a" for ab, _ in decisive) + sum(ba == "b" for _, ba in decisive)
-    sided = sum(ab in ("a", "b") for ab, _ in decisive) + sum(ba in ("a", "b") for _, ba in decisive)
+    sided = sum(ab in ("a", "b") for ab, _ in decisive) + sum(
+        ba in ("a", "b") for _, ba in decisive
+    )
     return {
         "n": len(both),
         "consistency": same / len(both),
@@ -127,7 +129,9 @@ def position_consistency(choice_ab: Sequence[str], choice_ba: Sequence[str]) -> 
     }
 
 
-def longer_share(choice: Sequence[str], len_a: Sequence[int], len_b: Sequence[int]) -> dict[str, Any]:
+def longer_share(
+    choice: Sequence[str], len_a: Sequence[int], len_b: Sequence[int]
+) -> dict[str, Any]:
     """How often a decisive answer (A or B) prefers the longer response, over pairs whose two
     responses differ in length: 0.5 is no lean, above it a lean towards length."""
     n = longer = 0

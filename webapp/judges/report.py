@@ -79,9 +79,9 @@ def judges_measure(*, project: Project) -> JudgeReport:
         verdicts[judge_id][pair_id] = (choice, ab, ba)
     pairwise = _pairwise(votes, verdicts)
     names = dict(
-        get_user_model().objects.filter(pk__in=set(votes["worker"].tolist())).values_list(
-            "pk", "username"
-        )
+        get_user_model()
+        .objects.filter(pk__in=set(votes["worker"].tolist()))
+        .values_list("pk", "username")
     )
     data: dict[str, Any] = {
         "n_pairs": len(facts),
@@ -121,7 +121,10 @@ def _pairwise(
 ) -> list[dict[str, Any]]:
     """Cohen's kappa for every two raters with enough pairs in common, people and judges alike
     (a judge is worker -id), as the agreement report computes it for people."""
-    rows = [(t, w, "tie" if c == "both_bad" else c) for t, w, c in votes[["task", "worker", "label"]].itertuples(index=False)]
+    rows = [
+        (t, w, "tie" if c == "both_bad" else c)
+        for t, w, c in votes[["task", "worker", "label"]].itertuples(index=False)
+    ]
     for judge_id, said in verdicts.items():
         rows.extend((pair_id, -judge_id, v[0]) for pair_id, v in said.items())
     frame = agreement.votes_frame([(t, w, c, None, None, None) for t, w, c in rows])

@@ -25,9 +25,9 @@ def judge_report_latest(*, project: Project) -> JudgeReport | None:
 
 def judge_runs_recent(*, project: Project, limit: int = 10) -> list[JudgeRun]:
     return list(
-        JudgeRun.objects.filter(project=project).select_related("judge", "job").order_by("-id")[
-            :limit
-        ]
+        JudgeRun.objects.filter(project=project)
+        .select_related("judge", "job")
+        .order_by("-id")[:limit]
     )
 
 
@@ -50,8 +50,14 @@ def judge_charts(*, report: JudgeReport | None) -> dict[str, Any]:
             error_y={
                 "type": "data",
                 "symmetric": False,
-                "array": [(j["overall"]["kappa_interval"] or [0, 0])[1] - j["overall"]["kappa"] for j in named],
-                "arrayminus": [j["overall"]["kappa"] - (j["overall"]["kappa_interval"] or [0, 0])[0] for j in named],
+                "array": [
+                    (j["overall"]["kappa_interval"] or [0, 0])[1] - j["overall"]["kappa"]
+                    for j in named
+                ],
+                "arrayminus": [
+                    j["overall"]["kappa"] - (j["overall"]["kappa_interval"] or [0, 0])[0]
+                    for j in named
+                ],
             },
             marker_color="#2f5bd3",
         )

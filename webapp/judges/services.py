@@ -9,7 +9,7 @@ written set-based (COPY into a staging table, one upsert), in the job's final tr
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,8 @@ Progress = Callable[..., None]
 # A Hugging Face reward model folder at least this big is scored on the `gpu` queue.
 GPU_BYTES = 1_000_000_000
 MAX_ERRORS_KEPT = 200
+# (pair id, verdict, answer asked A first, asked B first, margin r(a) - r(b), reason)
+VerdictRow = tuple[int, str, str, str, float | None, str]
 
 
 class JudgeError(ValueError):
@@ -130,7 +132,12 @@ def verdicts_job_create(
 
 
 def verdicts_import(
-    *, judge: Judge, path: Path, file_name: str, key_field: str = "", progress: Progress | None = None
+    *,
+    judge: Judge,
+    path: Path,
+    file_name: str,
+    key_field: str = "",
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Store the verdicts of a file for ``judge``: every record whose key names a pair of the
     project (``pair_id`` a PrefLab id, any other key the id the pair was imported with).
@@ -154,12 +161,14 @@ def verdicts_import(
         pair_id = ids.get(v.key)
         if pair_id is None:
             field = "pair_id" if by_pair_id else "id"
-            errors.append(RecordError(file_name, v.line, field, f"no pair {v.key!r} in this project"))
+            errors.append(
+                RecordError(file_name, v.line, field, f"no pair {v.key!r} in this project")
+            )
             continue
         row = merged.setdefault(pair_id, {"ab": "", "ba": "", "reason": ""})
         row[v.position] = v.choice
         row["reason"] = row["reason"] or v.reason
-    rows = [
+    rows: list[VerdictRow] = [
         (pair_id, _counted(row["ab"], row["ba"]), row["ab"], row["ba"], None, row["reason"])
         for pair_id, row in merged.items()
     ]
@@ -209,7 +218,7 @@ def _pair_ids(project: Project, keys: list[str], *, by_pair_id: bool) -> dict[st
 
 
 def verdicts_store(
-    *, judge: Judge, rows: list[tuple[int, str, str, str, float | None, str]]
+    *, judge: Judge, rows: Sequence[VerdictRow]
 ) -> int:
     """Upsert (pair, choice, choice_ab, choice_ba, margin, reason) rows of one judge, set-based."""
     with transaction.atomic(), connection.cursor() as cursor:
@@ -265,7 +274,9 @@ def _sign(margins: np.ndarray) -> list[str]:
     return ["a" if m > 0 else "b" if m < 0 else "tie" for m in margins]
 
 
-def judge_run_execute(*, run: JudgeRun, progress: Progress, cancelled: Callable[[], bool]) -> JudgeRun:
+def judge_run_execute(
+    *, run: JudgeRun, progress: Progress, cancelled: Callable[[], bool]
+) -> JudgeRun:
     """Score every pair with the judge and store its verdicts with the run, in one transaction.
 
     A reward model scores each pair twice, A as the first text and then B, as a pairwise judge
@@ -288,20 +299,22 @@ def judge_run_execute(*, run: JudgeRun, progress: Progress, cancelled: Callable[
     return run
 
 
-def _ensemble_rows(project: Project) -> list[tuple[int, str, str, str, float | None, str]]:
+def _ensemble_rows(project: Project) -> list[VerdictRow]:
     """The latest scoring run's mean margin, turned to be about A against B."""
     scoring = latest_complete_run(project=project)
     if scoring is None:
         raise JudgeError("the ensemble judge needs a complete scoring run of the project")
     scores = PairScore.objects.filter(run=scoring).values_list("pair_id", "label_scored", "mu")
-    rows = []
+    rows: list[VerdictRow] = []
     for pair_id, label, mu in scores:
         margin = float(mu) if label == "a" else -float(mu)
         rows.append((pair_id, _sign(np.array([margin]))[0], "", "", margin, ""))
     return rows
 
 
-def _reward_model_rows(judge: Judge, progress: Progress) -> list[tuple[int, str, str, str, float | None, str]]:
+def _reward_model_rows(
+    judge: Judge, progress: Progress
+) -> list[VerdictRow]:
     from workers import rm
     from workers.rm.saved import is_head_model, score_head_model
 
@@ -332,5 +345,7 @@ def _reward_model_rows(judge: Judge, progress: Progress) -> list[tuple[int, str,
     mean = (ab + ba) / 2
     return [
         (pair_id, c, x, y, float(m), "")
-        for pair_id, c, x, y, m in zip(texts.ids, _sign(mean), _sign(ab), _sign(ba), mean, strict=True)
+        for pair_id, c, x, y, m in zip(
+            texts.ids, _sign(mean), _sign(ab), _sign(ba), mean, strict=True
+        )
     ]

@@ -45,13 +45,17 @@ def _field(record: dict[str, Any], names: tuple[str, ...], suffix: str) -> str |
 def choice_of(value: Any, position: str, field: str) -> str:
     """A verdict value as "a" / "b" / "tie" about the pair's responses. "left" / "right" are
     screen sides, turned into responses through the position."""
-    raw = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else None
+    raw = (
+        str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else None
+    )
     if raw in _SAME:
         return _SAME[raw]
     if raw in _SIDES:
         first = raw.lower() in ("left", "first")
         return ("a" if first else "b") if position == "ab" else ("b" if first else "a")
-    raise Bad(field, f"expected a verdict (a, b, tie, 1, 2, 0, A>B, left, right...), got {show(value)}")
+    raise Bad(
+        field, f"expected a verdict (a, b, tie, 1, 2, 0, A>B, left, right...), got {show(value)}"
+    )
 
 
 def parse_verdict(line: int, record: dict[str, Any], key_field: str | None) -> Verdict:

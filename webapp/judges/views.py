@@ -69,7 +69,9 @@ def judge_add(request: HttpRequest, project_id: int) -> HttpResponse:
         else:
             config["path"] = request.POST.get("path", "").strip()
     try:
-        judge_create(project=project, name=request.POST.get("name", ""), source=source, config=config)
+        judge_create(
+            project=project, name=request.POST.get("name", ""), source=source, config=config
+        )
     except JudgeError as exc:
         messages.error(request, str(exc))
     else:
@@ -115,7 +117,9 @@ def judge_fill_in(request: HttpRequest, project_id: int, judge_id: int) -> HttpR
     judge_fill_in_set(judge=judge, on=on)
     messages.success(
         request,
-        f"{judge.name} now labels pairs nobody voted on." if on else f"{judge.name} labels nothing.",
+        f"{judge.name} now labels pairs nobody voted on."
+        if on
+        else f"{judge.name} labels nothing.",
     )
     return redirect("judges:page", project_id=project.pk)
 

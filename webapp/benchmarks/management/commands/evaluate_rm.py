@@ -31,8 +31,12 @@ class Command(BaseCommand):
         parser.add_argument("--benchmark", required=True)
         parser.add_argument("--model", action="append", required=True, help="a contender (repeat)")
         parser.add_argument("--seed", type=int, default=0, help="the random baseline's seed")
-        parser.add_argument("--wait", action="store_true", help="wait for the worker, showing progress")
-        parser.add_argument("--here", action="store_true", help="run in this process, not on a worker")
+        parser.add_argument(
+            "--wait", action="store_true", help="wait for the worker, showing progress"
+        )
+        parser.add_argument(
+            "--here", action="store_true", help="run in this process, not on a worker"
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         benchmark = Benchmark.objects.filter(name=opts["benchmark"]).first()
@@ -42,11 +46,16 @@ class Command(BaseCommand):
             contenders = []
             for spec in opts["model"]:
                 if spec == "all":
-                    contenders += contenders_all(benchmark=benchmark, projects=list(Project.objects.all()))
+                    contenders += contenders_all(
+                        benchmark=benchmark, projects=list(Project.objects.all())
+                    )
                 else:
                     contenders.append(contender_parse(spec))
             run = evaluation_create(
-                benchmark=benchmark, contenders=contenders, seed=opts["seed"], enqueue=not opts["here"]
+                benchmark=benchmark,
+                contenders=contenders,
+                seed=opts["seed"],
+                enqueue=not opts["here"],
             )
         except BenchmarkError as exc:
             raise CommandError(str(exc)) from exc

@@ -1,4 +1,4 @@
-"""python manage.py import_benchmark FILE... --name NAME --format F [--weights JSON] [--mapping JSON]"""
+"""python manage.py import_benchmark FILE... --name NAME --format F [--weights J] [--mapping J]"""
 
 from __future__ import annotations
 
@@ -41,6 +41,7 @@ class Command(BaseCommand):
             def progress(done: int, total: int, message: str, bar: Any = bar) -> None:
                 bar.total, bar.n = max(total, 1), min(done, max(total, 1))
                 bar.refresh()
+
             try:
                 benchmark, summary = benchmark_import(
                     name=opts["name"], path=path.resolve(), file_name=path.name,
@@ -56,4 +57,6 @@ class Command(BaseCommand):
                 f"({summary['created']} new), {summary['rejected']} records rejected"
             )
             for error in summary["errors"][:20]:
-                self.stderr.write(f"  {error['file']}:{error['line']} [{error['field']}]: {error['reason']}")
+                self.stderr.write(
+                    f"  {error['file']}:{error['line']} [{error['field']}]: {error['reason']}"
+                )

@@ -42,4 +42,6 @@ class Command(BaseCommand):
             job = job_wait(job_id=job.pk)
             self.stdout.write(f"{job.status}: {job.message}")
             for error in job.result.get("errors", [])[:20]:
-                self.stderr.write(f"  {error['file']}:{error['line']} [{error['field']}]: {error['reason']}")
+                self.stderr.write(
+                    f"  {error['file']}:{error['line']} [{error['field']}]: {error['reason']}"
+                )
