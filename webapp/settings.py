@@ -291,4 +291,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # choice sets that several fields share get one name each in the schema
+    "ENUM_NAME_OVERRIDES": {
+        "JudgeSourceEnum": "webapp.judges.models.Judge.Source",
+        "BenchmarkResultKindEnum": "webapp.benchmarks.models.Result.Kind",
+    },
 }

@@ -217,9 +217,7 @@ def _pair_ids(project: Project, keys: list[str], *, by_pair_id: bool) -> dict[st
     return dict(rows)
 
 
-def verdicts_store(
-    *, judge: Judge, rows: Sequence[VerdictRow]
-) -> int:
+def verdicts_store(*, judge: Judge, rows: Sequence[VerdictRow]) -> int:
     """Upsert (pair, choice, choice_ab, choice_ba, margin, reason) rows of one judge, set-based."""
     with transaction.atomic(), connection.cursor() as cursor:
         raw = cursor.cursor
@@ -312,9 +310,7 @@ def _ensemble_rows(project: Project) -> list[VerdictRow]:
     return rows
 
 
-def _reward_model_rows(
-    judge: Judge, progress: Progress
-) -> list[VerdictRow]:
+def _reward_model_rows(judge: Judge, progress: Progress) -> list[VerdictRow]:
     from workers import rm
     from workers.rm.saved import is_head_model, score_head_model
 
