@@ -295,5 +295,6 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "JudgeSourceEnum": "webapp.judges.models.Judge.Source",
         "BenchmarkResultKindEnum": "webapp.benchmarks.models.Result.Kind",
+        "ModelKindEnum": "webapp.registry.models.ModelKind",
     },
 }
