@@ -19,7 +19,6 @@ from webapp.pairs.models import Pair
 
 def test_report_and_flags(project: Any, tmp_path: Path) -> None:
     import_voted_pairs(project, tmp_path)
-    ids = {p.external_id: p.pk for p in Pair.objects.filter(project=project)}
     # majorities: 0 a, 1 a, 2 b, 3 b, 4 a, 5 b (pair 6 has no votes)
     copycat = judge_create(project=project, name="copycat", source=Judge.Source.VERDICTS)
     contrary = judge_create(project=project, name="contrary", source=Judge.Source.VERDICTS)
@@ -65,14 +64,10 @@ def test_pairs_every_judge_disputes_are_flagged_and_measuring_again_replaces_the
     one = judge_create(project=project, name="one", source=Judge.Source.VERDICTS)
     two = judge_create(project=project, name="two", source=Judge.Source.VERDICTS)
     # people: 0 a, 2 b, 4 a. Both judges dispute 0; only one disputes 2; 4 is a tie for one
-    verdicts_import(
-        judge=one, file_name="1",
-        path=write_jsonl(tmp_path / "1.jsonl", [{"id": "0", "verdict": "b"}, {"id": "2", "verdict": "a"}, {"id": "4", "verdict": "tie"}]),
-    )  # fmt: skip
-    verdicts_import(
-        judge=two, file_name="2",
-        path=write_jsonl(tmp_path / "2.jsonl", [{"id": "0", "verdict": "tie"}, {"id": "2", "verdict": "b"}, {"id": "4", "verdict": "a"}]),
-    )  # fmt: skip
+    for judge, said in ((one, ["b", "a", "tie"]), (two, ["tie", "b", "a"])):
+        rows = [{"id": k, "verdict": v} for k, v in zip(("0", "2", "4"), said, strict=True)]
+        path = write_jsonl(tmp_path / f"{judge.name}.jsonl", rows)
+        verdicts_import(judge=judge, path=path, file_name=path.name)
     judges_measure(project=project)
     flags = Flag.objects.filter(project=project, kind=Flag.Kind.JUDGES_DISAGREE)
     assert [f.pair_id for f in flags] == [ids["0"]]
