@@ -18,8 +18,13 @@ def write(path: Path, records: list[dict[str, Any]], *, array: bool = False) -> 
 def rewardbench(tmp_path: Path) -> Path:
     """Eight pairs, four in each of two subsets, and one record without its rejected answer."""
     records: list[dict[str, Any]] = [
-        {"id": k, "prompt": f"Q{k}: <b>what</b>?", "chosen": f"good {k}", "rejected": f"bad {k}",
-         "subset": "x" if k < 4 else "y"}  # fmt: skip
+        {
+            "id": k,
+            "prompt": f"Q{k}: <b>what</b>?",
+            "chosen": f"good {k}",
+            "rejected": f"bad {k}",
+            "subset": "x" if k < 4 else "y",
+        }  # fmt: skip
         for k in range(8)
     ]
     records.insert(3, {"id": 99, "prompt": "Q", "chosen": "only one", "subset": "x"})
@@ -45,11 +50,29 @@ def judgebench(tmp_path: Path) -> Path:
     return write(
         tmp_path / "judgebench.jsonl",
         [
-            {"pair_id": "p1", "question": "2+2?", "response_A": "4", "response_B": "5",
-             "label": "A>B", "source": "math"},  # fmt: skip
-            {"pair_id": "p2", "question": "Capital of France?", "response_A": "Rome",
-             "response_B": "Paris", "label": "B>A", "source": "knowledge"},  # fmt: skip
-            {"pair_id": "p3", "question": "?", "response_A": "a", "response_B": "b",
-             "label": "A=B", "source": "math"},  # fmt: skip
+            {
+                "pair_id": "p1",
+                "question": "2+2?",
+                "response_A": "4",
+                "response_B": "5",
+                "label": "A>B",
+                "source": "math",
+            },  # fmt: skip
+            {
+                "pair_id": "p2",
+                "question": "Capital of France?",
+                "response_A": "Rome",
+                "response_B": "Paris",
+                "label": "B>A",
+                "source": "knowledge",
+            },  # fmt: skip
+            {
+                "pair_id": "p3",
+                "question": "?",
+                "response_A": "a",
+                "response_B": "b",
+                "label": "A=B",
+                "source": "math",
+            },  # fmt: skip
         ],
     )

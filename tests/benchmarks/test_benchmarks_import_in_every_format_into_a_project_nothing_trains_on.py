@@ -34,7 +34,12 @@ def test_rewardbench_keeps_categories_weights_and_the_better_response(tmp_path: 
     )
     assert summary["pairs"] == 8 and summary["created"] == 8
     assert summary["errors"] == [
-        {"file": "rewardbench.jsonl", "line": 4, "field": "rejected", "reason": "the field is missing"}
+        {
+            "file": "rewardbench.jsonl",
+            "line": 4,
+            "field": "rejected",
+            "reason": "the field is missing",
+        }
     ]
     assert benchmark.weights == {"x": 1, "y": 3} and benchmark.project.name == "benchmark: RB"
     pairs = _pairs(benchmark)
@@ -45,9 +50,10 @@ def test_rewardbench_keeps_categories_weights_and_the_better_response(tmp_path: 
         assert p.split == "test"
     assert {p.imported_label for p in pairs} == {"a", "b"}  # not always A
     # the same file again adds nothing
-    assert benchmark_import(name="RB", path=path, file_name=path.name, fmt="rewardbench")[1][
-        "created"
-    ] == 0
+    assert (
+        benchmark_import(name="RB", path=path, file_name=path.name, fmt="rewardbench")[1]["created"]
+        == 0
+    )
 
 
 def test_rmbench_makes_nine_pairs_an_item_with_their_styles(tmp_path: Path) -> None:
@@ -69,7 +75,9 @@ def test_rmbench_makes_nine_pairs_an_item_with_their_styles(tmp_path: Path) -> N
 
 def test_judgebench_keeps_its_own_order_and_refuses_an_unknown_label(tmp_path: Path) -> None:
     path = judgebench(tmp_path)
-    benchmark, summary = benchmark_import(name="JB", path=path, file_name=path.name, fmt="judgebench")
+    benchmark, summary = benchmark_import(
+        name="JB", path=path, file_name=path.name, fmt="judgebench"
+    )
     assert [(e["line"], e["field"]) for e in summary["errors"]] == [(3, "label")]
     by_id = {p.external_id: p for p in _pairs(benchmark)}
     assert (by_id["p1"].response_a.text, by_id["p1"].imported_label) == ("4", "a")
@@ -80,7 +88,9 @@ def test_judgebench_keeps_its_own_order_and_refuses_an_unknown_label(tmp_path: P
 def test_the_mapping_format_and_its_mistakes(tmp_path: Path) -> None:
     path = write(tmp_path / "m.jsonl", [{"q": "Q?", "good": "yes", "bad": "no", "kind": "k"}])
     mapping = {"prompt": "q", "chosen": "good", "rejected": "bad", "category": "kind"}
-    benchmark, _ = benchmark_import(name="M", path=path, file_name="m.jsonl", fmt="mapping", mapping=mapping)
+    benchmark, _ = benchmark_import(
+        name="M", path=path, file_name="m.jsonl", fmt="mapping", mapping=mapping
+    )
     assert _pairs(benchmark)[0].metadata["category"] == "k"
     with pytest.raises(BenchmarkError, match="no column for rejected"):
         benchmark_import(name="M2", path=path, file_name="m.jsonl", fmt="mapping",
@@ -108,7 +118,9 @@ def test_the_command_imports_several_files_and_training_refuses_the_benchmark(
             "--format", "rmbench", stderr=StringIO(),
         )  # fmt: skip
     with pytest.raises(CommandError, match="no such file"):
-        call_command("import_benchmark", str(tmp_path / "nope.json"), "--name", "X", "--format", "rmbench")
+        call_command(
+            "import_benchmark", str(tmp_path / "nope.json"), "--name", "X", "--format", "rmbench"
+        )
     benchmark = Benchmark.objects.get(name="Mixed")
     with pytest.raises(TrainingError, match="benchmark"):
         training_run_create(project=benchmark.project, options=TrainingOptions())

@@ -56,7 +56,9 @@ def test_contenders_are_scored_per_category(
         stdout=out,
     )  # fmt: skip
     results = {r.name: r for r in Result.objects.filter(benchmark=benchmark)}
-    labels = list(Pair.objects.filter(project=benchmark.project).values_list("imported_label", flat=True))
+    labels = list(
+        Pair.objects.filter(project=benchmark.project).values_list("imported_label", flat=True)
+    )
     assert results["always-a"].accuracy == pytest.approx(labels.count("a") / 8)
     oracle = results["judge oracle-x"].figures
     assert {c["category"]: c["accuracy"] for c in oracle["categories"]} == {"x": 1.0, "y": 0.0}
@@ -76,7 +78,9 @@ def test_the_leaderboard_shows_each_contenders_latest_result(
     membership_set(project=benchmark.project, user=admin_user, role="admin")
     _verdict_judge(benchmark, tmp_path)
     for _ in range(2):
-        call_command("evaluate_rm", "--benchmark", "RB", "--model", "all", "--here", stdout=StringIO())
+        call_command(
+            "evaluate_rm", "--benchmark", "RB", "--model", "all", "--here", stdout=StringIO()
+        )
     response = admin_client.get(reverse("benchmarks:leaderboard", args=[benchmark.pk]))
     html = response.content.decode()
     assert response.status_code == 200
@@ -112,10 +116,14 @@ def test_a_training_run_page_shows_its_models_benchmark_results(
     run = TrainingRun.objects.create(
         project=project, name="flip mu<0", complete=True, metrics={"accuracy": 0.7, "n": 10}
     )
-    model = RegisteredModel.objects.create(project=project, run=run, version=1, kind="head", path="/m")
+    model = RegisteredModel.objects.create(
+        project=project, run=run, version=1, kind="head", path="/m"
+    )
     page = admin_client.get(reverse("training:run", args=[run.pk])).content.decode()
     assert 'id="benchmark-results-none"' in page
-    evaluation = Evaluation.objects.create(project=benchmark.project, benchmark=benchmark, complete=True)
+    evaluation = Evaluation.objects.create(
+        project=benchmark.project, benchmark=benchmark, complete=True
+    )
     Result.objects.create(
         evaluation=evaluation, benchmark=benchmark, name="v1", kind=Result.Kind.REGISTERED,
         registered_model=model, accuracy=0.625, figures={"accuracy": 0.625, "interval": [0.5, 0.75]},
