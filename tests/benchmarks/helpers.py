@@ -24,7 +24,7 @@ def rewardbench(tmp_path: Path) -> Path:
             "chosen": f"good {k}",
             "rejected": f"bad {k}",
             "subset": "x" if k < 4 else "y",
-        }  # fmt: skip
+        }
         for k in range(8)
     ]
     records.insert(3, {"id": 99, "prompt": "Q", "chosen": "only one", "subset": "x"})
@@ -47,32 +47,10 @@ def rmbench(tmp_path: Path) -> Path:
 
 
 def judgebench(tmp_path: Path) -> Path:
-    return write(
-        tmp_path / "judgebench.jsonl",
-        [
-            {
-                "pair_id": "p1",
-                "question": "2+2?",
-                "response_A": "4",
-                "response_B": "5",
-                "label": "A>B",
-                "source": "math",
-            },  # fmt: skip
-            {
-                "pair_id": "p2",
-                "question": "Capital of France?",
-                "response_A": "Rome",
-                "response_B": "Paris",
-                "label": "B>A",
-                "source": "knowledge",
-            },  # fmt: skip
-            {
-                "pair_id": "p3",
-                "question": "?",
-                "response_A": "a",
-                "response_B": "b",
-                "label": "A=B",
-                "source": "math",
-            },  # fmt: skip
-        ],
+    rows = (
+        ("p1", "2+2?", "4", "5", "A>B", "math"),
+        ("p2", "Capital of France?", "Rome", "Paris", "B>A", "knowledge"),
+        ("p3", "?", "a", "b", "A=B", "math"),
     )
+    keys = ("pair_id", "question", "response_A", "response_B", "label", "source")
+    return write(tmp_path / "judgebench.jsonl", [dict(zip(keys, row, strict=True)) for row in rows])

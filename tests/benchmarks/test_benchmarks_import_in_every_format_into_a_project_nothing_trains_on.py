@@ -13,12 +13,12 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from tests.benchmarks.helpers import judgebench, rewardbench, rmbench, write
-
-pytestmark = pytest.mark.django_db
 from webapp.benchmarks.models import Benchmark
 from webapp.benchmarks.services import BenchmarkError, benchmark_import
 from webapp.pairs.models import Pair
 from webapp.training.services import TrainingError, TrainingOptions, training_run_create
+
+pytestmark = pytest.mark.django_db
 
 
 def _pairs(benchmark: Benchmark) -> list[Pair]:

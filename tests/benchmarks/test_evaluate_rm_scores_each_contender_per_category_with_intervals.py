@@ -124,9 +124,10 @@ def test_a_training_run_page_shows_its_models_benchmark_results(
     evaluation = Evaluation.objects.create(
         project=benchmark.project, benchmark=benchmark, complete=True
     )
+    figures = {"accuracy": 0.625, "interval": [0.5, 0.75]}
     Result.objects.create(
         evaluation=evaluation, benchmark=benchmark, name="v1", kind=Result.Kind.REGISTERED,
-        registered_model=model, accuracy=0.625, figures={"accuracy": 0.625, "interval": [0.5, 0.75]},
+        registered_model=model, accuracy=0.625, figures=figures,
     )  # fmt: skip
     page = admin_client.get(reverse("training:run", args=[run.pk])).content.decode()
-    assert "0.625" in page and "0.500 – 0.750" in page and "0.700" in page
+    assert "0.625" in page and "0.500 \u2013 0.750" in page and "0.700" in page
