@@ -129,15 +129,13 @@ def run(figures: Figures) -> None:
                 for name, f in _evaluate(benchmark, contenders, seed).items():
                     if "error" in f:
                         raise RuntimeError(f"{key} {name}: {f['error']}")
-                    values = {"overall": f["accuracy"]} | {
+                    parts = {"overall": f["accuracy"]} | {
                         c["category"]: c["accuracy"] for c in f["categories"]
                     }
                     if "styles" in f:
-                        values |= {s: f["styles"][s] for s in ("easy", "normal", "hard")}
-                    for part, value in values.items():
-                        by_seed.setdefault(f"{key}.{name}.{part}", {}).setdefault("v", []).append(
-                            value
-                        )
+                        parts |= {s: f["styles"][s] for s in ("easy", "normal", "hard")}
+                    for part, value in parts.items():
+                        by_seed.setdefault(f"{key}.{name}.{part}", []).append(value)
             print(f"  seed {seed}: {time.monotonic() - t:.0f} s", flush=True)
         figures("hh_test.cleaned.heldout_accuracy", float(np.mean(heldout)), "accuracy")
         for name, seeds in sorted(by_seed.items()):

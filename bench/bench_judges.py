@@ -17,6 +17,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from bench.db import bench_database
 from bench.real_pairs import DATA
@@ -25,7 +26,7 @@ Figures = Callable[[str, float, str], None]
 NEEDS_SHARED_DATA = True
 
 
-def _report(figures: Figures, key: str, data: dict) -> None:  # type: ignore[type-arg]
+def _report(figures: Figures, key: str, data: dict[str, Any]) -> None:
     figures(f"{key}.people.kappa", data["humans"]["mean_kappa"], "kappa")
     for judge in data["judges"]:
         name = judge["name"].lower().replace(" ", "_")
