@@ -79,9 +79,9 @@ def judge_fill_in_set(*, judge: Judge, on: bool) -> Judge:
 
 
 def judge_model_path(*, project: Project, config: dict[str, Any]) -> tuple[str, str]:
-    """The folder a reward-model judge scores with and the queue it runs on. A registered
-    model must belong to the project or to a project of the same owner's choosing: any
-    registered model id is accepted here, and the caller's access check decides."""
+    """The folder a reward-model judge scores with and the queue it runs on (``gpu`` for a
+    fine-tuned model or a folder of GPU_BYTES or more). Which registered models a caller may
+    name is their access check's business (the page and the API offer the project's own)."""
     if "registered_model" in config:
         model = RegisteredModel.objects.filter(pk=config["registered_model"]).first()
         if model is None:
@@ -152,6 +152,7 @@ def verdicts_import(
             (errors if isinstance(item, RecordError) else found).append(item)  # type: ignore[arg-type]
     except FormatError as exc:
         raise JudgeError(str(exc)) from exc
+    unreadable = len(errors)
     if progress:
         progress(1, 3, f"read {len(found)} verdicts")
     by_pair_id = key_name == "pair_id" or (not key_name and _uses_pair_ids(path, file_name))
@@ -177,7 +178,7 @@ def verdicts_import(
     verdicts_store(judge=judge, rows=rows)
     return {
         "judge": judge.pk,
-        "records": len(found) + sum(1 for e in errors if e.line),
+        "records": len(found) + unreadable,
         "stored": len(rows),
         "rejected": len(errors),
         "errors": [
