@@ -24,10 +24,14 @@ where 0.5 is.
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -41,13 +45,30 @@ NEEDS_SHARED_DATA = True
 SEEDS = tuple(int(x) for x in os.environ.get("BENCH_BENCHMARKS_SEEDS", "0,1,2").split(","))
 MAX_LENGTH = 128
 RMBENCH_FILES = ("chat", "code", "safety-refuse", "safety-response")
+# A quick run on the first N pairs of each HH-RLHF split and the first M items of each RM-Bench
+# file (0: all), e.g. on a busy machine; the figures then name the sample.
+HH_PAIRS = int(os.environ.get("BENCH_BENCHMARKS_HH_PAIRS", "0"))
+RMBENCH_ITEMS = int(os.environ.get("BENCH_BENCHMARKS_RMBENCH_ITEMS", "0"))
+
+
+def _head(path: Path, out: Path, n: int) -> Path:
+    """The first n records of a JSON Lines (.gz) file or a JSON array, as a file under out."""
+    if not n:
+        return path
+    target = out / path.name.removesuffix(".gz")
+    if path.suffix == ".json":
+        target.write_text(json.dumps(json.loads(path.read_text())[:n]))
+        return target
+    with gzip.open(path, "rt") if path.suffix == ".gz" else open(path) as fh:
+        target.write_text("".join(line for _, line in zip(range(n), fh, strict=False)))
+    return target
 
 
 def _noop(*args: Any, **kwargs: Any) -> None:
     return None
 
 
-def _import_benchmarks() -> dict[str, Any]:
+def _import_benchmarks(out: Path) -> dict[str, Any]:
     from webapp.benchmarks.services import benchmark_import
 
     judge_path = DATA / "benchmarks" / "judgebench-gpt-4o.jsonl"
@@ -55,20 +76,20 @@ def _import_benchmarks() -> dict[str, Any]:
         name="JudgeBench-GPT-4o", path=judge_path, file_name=judge_path.name, fmt="judgebench"
     )
     for name in RMBENCH_FILES:
-        path = DATA / "benchmarks" / f"rm-bench-{name}.json"
+        path = _head(DATA / "benchmarks" / f"rm-bench-{name}.json", out, RMBENCH_ITEMS)
         rmbench, _ = benchmark_import(
             name="RM-Bench", path=path, file_name=path.name, fmt="rmbench"
         )
     return {"judgebench": judgebench, "rmbench": rmbench}
 
 
-def _hh_project() -> Any:
+def _hh_project(out: Path) -> Any:
     from django.core.management import call_command
 
     from webapp.projects.models import Project
 
     for split in ("helpful-base", "harmless-base"):
-        path = DATA / "hh-rlhf" / f"{split}_test.jsonl.gz"
+        path = _head(DATA / "hh-rlhf" / f"{split}_test.jsonl.gz", out, HH_PAIRS)
         call_command("import_pairs", str(path), project="hh-test", format="hh", split="test",
                      verbosity=0)  # fmt: skip
     return Project.objects.get(name="hh-test")
@@ -110,10 +131,12 @@ def run(figures: Figures) -> None:
     from webapp.benchmarks.services import contender
     from webapp.registry.models import RegisteredModel
 
-    with bench_database():
+    with bench_database(), tempfile.TemporaryDirectory() as work:
         started = time.monotonic()
-        benchmarks = _import_benchmarks()
-        project = _hh_project()
+        benchmarks = _import_benchmarks(Path(work))
+        project = _hh_project(Path(work))
+        figures("hh_pairs", project.pairs.count(), "pairs")
+        figures("rmbench_pairs", benchmarks["rmbench"].project.pairs.count(), "pairs")
         figures("import_s", time.monotonic() - started, "s")
         by_seed: dict[str, list[float]] = {}
         heldout: list[float] = []
