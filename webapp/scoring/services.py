@@ -25,6 +25,7 @@ from webapp.jobs.services import JobCancelled
 from webapp.projects.models import Project
 from webapp.scoring.models import ScoringRun
 from webapp.scoring.selectors import LabelledPairs, labelled_pairs
+from webapp.scoring.steps import step_scoring_execute
 
 FLAGS = Flag._meta.db_table
 
@@ -70,6 +71,8 @@ def scoring_run_execute(
     """Score the run's project. ``progress(done, total, message)``; raises JobCancelled."""
     from workers import rm
 
+    if run.project.label_scheme == Project.LabelScheme.STEPS:
+        return step_scoring_execute(run=run, progress=progress, cancelled=cancelled)
     options = ScoringOptions(**run.config.get("options", {}))
     pairs = labelled_pairs(project=run.project)
     if len(pairs.ids) < max(2 * options.n_folds, 4):
