@@ -96,7 +96,13 @@ def judges_measure(*, project: Project) -> JudgeReport:
     disagreed = _all_disagree(human, verdicts)
     data["all_disagree"] = len(disagreed)
     with transaction.atomic():
-        Flag.objects.filter(project=project, source=SOURCE).delete()
+        # as the scoring and check runs replace theirs: one statement, no ORM cascade (the
+        # review stage's append-only decision tables refuse the deletes a cascade would send)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {Flag._meta.db_table} WHERE project_id = %s AND source = %s",
+                [project.pk, SOURCE],
+            )
         now = timezone.now()
         Flag.objects.bulk_create(
             (
