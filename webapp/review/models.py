@@ -325,9 +325,12 @@ class StepDecision(models.Model):
     labels_before = models.JSONField()  # per step +1 / 0 / -1 / null, as in force before
     labels_after = models.JSONField()
     reason = models.TextField(blank=True)
+    # As ReviewDecision's: the log is append-only, so deleting a flag (a rerun replaces them)
+    # must not touch it; the id stays as a record of which flag was decided.
     flag = models.ForeignKey(
-        "flags.Flag", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+        "flags.Flag", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+",
+        db_constraint=False,
+    )  # fmt: skip
     scoring_run_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
                 ('reason', models.TextField(blank=True)),
                 ('scoring_run_id', models.BigIntegerField(blank=True, null=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('flag', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='flags.flag')),
+                ('flag', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='flags.flag')),
                 ('item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='step_decisions', to='pairs.item')),
                 ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='projects.project')),
                 ('reviewer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='step_decisions', to=settings.AUTH_USER_MODEL)),
