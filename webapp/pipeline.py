@@ -22,6 +22,11 @@ scores and flags, a check run its flags, a training run its registered model
     review decisions a refit, as a job, once ``refit_every`` decisions came in since the last
                      (started when a decision commits: webapp/review/decisions.py)
     noise model fit  rebuild the review queue in the new P(wrong) order
+    judge run        measure every judge against people (the judges page's report, and a
+                     flag on each pair where every judge disagrees with the human label);
+                     rebuild the review queue with those flags
+    verdict import   the same
+    benchmark eval   nothing: the leaderboard reads the results as they are
     training run     nothing: the model was registered as the run completed
     export           nothing
     stale-job reaper fail the import batches and export snapshots of the jobs it failed, and
@@ -35,6 +40,8 @@ from webapp.exports.services import export_snapshots_fail, exports_reap
 from webapp.imports.services import import_batches_fail
 from webapp.jobs.models import Job
 from webapp.jobs.services import JobReporter
+from webapp.judges.models import JudgeReport
+from webapp.judges.report import judges_measure
 from webapp.labelling.queue import answers_wanted_raise
 from webapp.projects.models import Project
 from webapp.review.ambiguity import ambiguity_votes_request
@@ -85,6 +92,13 @@ def after_checks(*, run: CheckRun) -> None:
 def after_noise_fit(*, run: NoiseFit) -> None:
     """The queue takes the new order (and the pairs the fit flagged)."""
     review_queue_rebuild(project=run.project, run_id=run.scoring_run_id)
+
+
+def after_judges(*, project: Project) -> JudgeReport:
+    """New verdicts: the judges are measured again, and their flags join the review queue."""
+    report = judges_measure(project=project)
+    review_queue_rebuild(project=project)
+    return report
 
 
 def after_reaping(*, jobs: list[Job]) -> None:

@@ -89,6 +89,8 @@ INSTALLED_APPS = [
     "webapp.scoring",
     "webapp.flags",
     "webapp.checks",
+    "webapp.judges",
+    "webapp.benchmarks",
     "webapp.review",
     "webapp.training",
     "axes",
@@ -289,4 +291,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # choice sets that several fields share get one name each in the schema
+    "ENUM_NAME_OVERRIDES": {
+        "JudgeSourceEnum": "webapp.judges.models.Judge.Source",
+        "BenchmarkResultKindEnum": "webapp.benchmarks.models.Result.Kind",
+        "ModelKindEnum": "webapp.registry.models.ModelKind",
+    },
 }

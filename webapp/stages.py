@@ -37,6 +37,8 @@ STAGES = (
     "webapp.registry",
     "webapp.scoring",
     "webapp.checks",
+    "webapp.judges",
+    "webapp.benchmarks",
     "webapp.review",
     "webapp.training",
     "webapp.exports",

@@ -23,6 +23,8 @@ urlpatterns = [
     path("", include("webapp.scoring.urls")),
     path("", include("webapp.exports.urls")),
     path("", include("webapp.checks.urls")),
+    path("", include("webapp.judges.urls")),
+    path("", include("webapp.benchmarks.urls")),
     path("", include("webapp.review.urls")),
     path("", include("webapp.training.urls")),
     path("api/", include("webapp.api.urls")),

@@ -143,6 +143,102 @@ def train_rm(job_id: int) -> None:
     )
 
 
+@app.task(name="preflab.judge_pairs", acks_late=True)
+def judge_pairs(job_id: int) -> None:
+    from webapp import pipeline
+    from webapp.jobs.runs import run_execute
+    from webapp.jobs.services import job_succeed
+    from webapp.judges.models import JudgeRun
+    from webapp.judges.services import judge_run_execute
+
+    done = run_execute(JudgeRun, job_id=job_id, execute=judge_run_execute)
+    if done is None:
+        return
+    job, run, _ = done
+    pipeline.after_judges(project=run.project)
+    job_succeed(
+        job=job,
+        result={"judge_run": run.pk, "url": f"/projects/{run.project_id}/judges/"},
+        message=f"{run.judge.name} judged {run.n_pairs} pairs",
+    )
+
+
+@app.task(name="preflab.import_verdicts", acks_late=True)
+def import_verdicts(job_id: int) -> None:
+    from pathlib import Path
+
+    from webapp import pipeline
+    from webapp.jobs.services import JobReporter, job_claim, job_fail, job_heartbeat, job_succeed
+    from webapp.judges.models import Judge
+    from webapp.judges.services import verdicts_import
+
+    job = job_claim(job_id=job_id)
+    if job is None or job.project is None:
+        return
+    try:
+        with job_heartbeat(job=job):
+            judge = Judge.objects.select_related("project").get(pk=job.params["judge"])
+            summary = verdicts_import(
+                judge=judge,
+                path=Path(job.params["path"]),
+                file_name=job.params["file"],
+                key_field=job.params.get("key_field", ""),
+                progress=JobReporter(job),
+            )
+            pipeline.after_judges(project=job.project)
+    except BaseException as exc:
+        job_fail(job=job, error=exc)
+        if isinstance(exc, Exception):
+            return  # recorded on the job: a retry would fail the same way
+        raise
+    job_succeed(
+        job=job,
+        result=summary | {"url": f"/projects/{job.project_id}/judges/"},
+        message=f"{summary['stored']} verdicts stored, {summary['rejected']} records rejected",
+    )
+
+
+@app.task(name="preflab.measure_judges", acks_late=True)
+def measure_judges(job_id: int) -> None:
+    from webapp import pipeline
+    from webapp.jobs.services import job_claim, job_fail, job_heartbeat, job_succeed
+
+    job = job_claim(job_id=job_id)
+    if job is None or job.project is None:
+        return
+    try:
+        with job_heartbeat(job=job):
+            report = pipeline.after_judges(project=job.project)
+    except BaseException as exc:
+        job_fail(job=job, error=exc)
+        if isinstance(exc, Exception):
+            return
+        raise
+    job_succeed(
+        job=job,
+        result={"judge_report": report.pk, "url": f"/projects/{job.project_id}/judges/"},
+        message=f"{len(report.data['judges'])} judges measured",
+    )
+
+
+@app.task(name="preflab.evaluate_rm", acks_late=True)
+def evaluate_rm(job_id: int) -> None:
+    from webapp.benchmarks.models import Evaluation
+    from webapp.benchmarks.services import evaluation_execute
+    from webapp.jobs.runs import run_execute
+    from webapp.jobs.services import job_succeed
+
+    done = run_execute(Evaluation, job_id=job_id, execute=evaluation_execute)
+    if done is None:
+        return
+    job, run, _ = done
+    job_succeed(
+        job=job,
+        result={"evaluation": run.pk, "url": f"/benchmarks/{run.benchmark_id}/"},
+        message=f"{run.results.count()} contenders scored on {run.benchmark.name}",
+    )
+
+
 @app.task(name="preflab.export_dataset", acks_late=True)
 def export_dataset(job_id: int) -> None:
     from webapp.exports.models import ExportSnapshot

@@ -28,6 +28,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from tests.exports.helpers import make_pairs
 from tests.factories import MembershipFactory, ProjectFactory
 from tests.labelling.helpers import lease, make_items
+from webapp.benchmarks.models import Benchmark, Evaluation
 from webapp.exports.selectors import ExportSpec
 from webapp.exports.services import export_create, export_write
 from webapp.imports.models import ImportBatch
@@ -35,6 +36,7 @@ from webapp.imports.services import import_batch_create
 from webapp.imports.step_items import steps_load
 from webapp.imports.steps import ParsedSteps
 from webapp.jobs.services import job_create
+from webapp.judges.models import Judge, JudgeReport
 from webapp.pairs.models import Item
 from webapp.projects.selectors import role_in_project
 from webapp.registry.models import RegisteredModel
@@ -73,6 +75,9 @@ class World:
     step_item: Any
     clients: dict[str, Client]
     users: dict[str, Any]
+    judge: Any = None
+    benchmark: Any = None
+    evaluation: Any = None
 
 
 def lease_of(w: World, visitor: str) -> dict[str, Any]:
@@ -112,6 +117,14 @@ def project(w: World) -> dict[str, Any]:
 
 def pair_args(w: World) -> dict[str, Any]:
     return {"project_id": w.project.pk, "pair_id": w.pair.pk}
+
+
+def judge_args(w: World) -> dict[str, Any]:
+    return {"project_id": w.project.pk, "judge_id": w.judge.pk}
+
+
+def benchmark_args(w: World) -> dict[str, Any]:
+    return {"benchmark_id": w.benchmark.pk}
 
 
 MATRIX: dict[str, Rule] = {
@@ -210,6 +223,38 @@ MATRIX: dict[str, Rule] = {
     "api:review-decisions": Rule("reviewer", ("GET", "POST"), args=project),
     "api:pair-review-decisions": Rule("reviewer", args=pair_args),
     "api:review-bulk": Rule("reviewer", ("POST",), args=project),
+    "judges:page": Rule("reviewer", args=project),
+    "judges:add": Rule(
+        "admin", ("POST",), args=project, data=lambda w, v: {"name": f"j-{v}", "source": "verdicts"}
+    ),
+    "judges:measure": Rule("admin", ("POST",), args=project),
+    "judges:run": Rule("admin", ("POST",), args=judge_args),
+    "judges:verdicts": Rule("admin", ("POST",), args=judge_args),
+    "judges:fill_in": Rule("admin", ("POST",), args=judge_args, data=lambda w, v: {"on": "1"}),
+    "benchmarks:list": Rule("user"),
+    "benchmarks:leaderboard": Rule("reviewer", args=benchmark_args),
+    "benchmarks:evaluate": Rule("admin", ("POST",), args=benchmark_args),
+    "api:judges": Rule(
+        "reviewer",
+        ("GET", "POST"),
+        args=project,
+        data=lambda w, v: {"name": f"api-{v}", "source_kind": "verdicts"},
+    ),
+    "api:judge-report": Rule("reviewer", args=project),
+    "api:judge-verdicts": Rule("admin", ("POST",), args=judge_args),
+    "api:judge-run": Rule("admin", ("POST",), args=judge_args),
+    "api:judge-fill-in": Rule(
+        "admin", ("POST",), args=judge_args, data=lambda w, v: {"on": "true"}
+    ),
+    "api:benchmarks": Rule("user", ("GET", "POST")),
+    "api:leaderboard": Rule("reviewer", args=benchmark_args),
+    "api:evaluations": Rule(
+        "reviewer",
+        ("GET", "POST"),
+        args=benchmark_args,
+        data=lambda w, v: {"contenders": "always_a"},
+    ),
+    "api:evaluation": Rule("reviewer", args=lambda w: {"evaluation_id": w.evaluation.pk}),
     "training:compare": Rule("reviewer", args=project),
     "training:run": Rule("reviewer", args=lambda w: {"run_id": w.training.pk}),
     "training:download": Rule(
@@ -220,7 +265,14 @@ MATRIX: dict[str, Rule] = {
 # Methods that may only be answered by admins even where reading is open to reviewers.
 WRITE_LEAST = {
     name: {"POST": "admin"}
-    for name in ("exports:list", "api:exports", "api:scoring-runs", "api:training-runs")
+    for name in (
+        "exports:list",
+        "api:exports",
+        "api:scoring-runs",
+        "api:training-runs",
+        "api:judges",
+        "api:evaluations",
+    )
 } | {"training:list": {"POST": "admin"}}
 
 
@@ -280,7 +332,16 @@ def world(db: Any, tmp_path: Path) -> World:
     snapshot = export_write(
         snapshot=export_create(project=mine, file_format="jsonl", spec=ExportSpec(), enqueue=False)
     )
+    # a benchmark keeps its pairs in a project of its own, with the same people in it
+    bench = ProjectFactory(name="Bench")
+    for name in ("annotator", "reviewer", "admin"):
+        MembershipFactory(project=bench, user=users[name], role=people[name][1])
+    benchmark = Benchmark.objects.create(name="B", project=bench, format="rewardbench")
+    JudgeReport.objects.create(project=mine, data={"judges": []})
     return World(
+        judge=Judge.objects.create(project=mine, name="matrix judge", source="verdicts"),
+        benchmark=benchmark,
+        evaluation=Evaluation.objects.create(project=bench, benchmark=benchmark),
         project=mine,
         pair=made.pairs[0],
         job=job_create(kind="export", project=mine, params={}, enqueue=False),

@@ -4,12 +4,14 @@ from drf_spectacular.views import SpectacularAPIView
 from webapp.api import errors
 from webapp.api.auth import TokenObtain
 from webapp.api.views import (
+    benchmarks,
     docs,
     exports,
     flags,
     imports,
     items,
     jobs,
+    judges,
     labelling,
     learning,
     pairs,
@@ -85,6 +87,31 @@ urlpatterns = [
         name="flag-precision",
     ),
     path("projects/<id:project_id>/noise/", learning.noise_list, name="noise"),
+    path("projects/<id:project_id>/judges/", judges.judge_list, name="judges"),
+    path("projects/<id:project_id>/judges/report/", judges.judge_report, name="judge-report"),
+    path(
+        "projects/<id:project_id>/judges/<id:judge_id>/verdicts/",
+        judges.verdict_import,
+        name="judge-verdicts",
+    ),
+    path("projects/<id:project_id>/judges/<id:judge_id>/runs/", judges.judge_run, name="judge-run"),
+    path(
+        "projects/<id:project_id>/judges/<id:judge_id>/fill-in/",
+        judges.judge_fill_in,
+        name="judge-fill-in",
+    ),
+    path("benchmarks/", benchmarks.benchmark_list, name="benchmarks"),
+    path(
+        "benchmarks/<id:benchmark_id>/leaderboard/",
+        benchmarks.benchmark_leaderboard,
+        name="leaderboard",
+    ),
+    path(
+        "benchmarks/<id:benchmark_id>/evaluations/",
+        benchmarks.evaluation_list,
+        name="evaluations",
+    ),
+    path("evaluations/<id:evaluation_id>/", benchmarks.evaluation_detail, name="evaluation"),
     # Keep this last: any other /api/ address is a JSON 404.
     re_path(r"^.*$", errors.not_found),
 ]

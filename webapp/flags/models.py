@@ -29,6 +29,8 @@ class Flag(models.Model):
         NEAR_IDENTICAL = "near_identical", "Chosen and rejected are nearly the same text"
         # The review queue's noise model (webapp/review/learning.py, source="noise_model")
         LIKELY_WRONG = "likely_wrong", "Likely wrong, by what reviewers taught the noise model"
+        # Judges (webapp/judges, source="judges")
+        JUDGES_DISAGREE = "judges_disagree", "Every judge disagrees with the human label"
         # The per-attribute heads of a rating project (webapp/scoring/attributes.py,
         # source="attribute_heads"), on the derived pairs of the rating they are about
         RATING_FAR = "rating_far", "A rating far from every attribute model's prediction"
@@ -60,6 +62,7 @@ class Flag(models.Model):
         Kind.ENSEMBLE_CYCLE: 2,
         Kind.CONTRAST_INCONSISTENT: 2,
         Kind.LIKELY_WRONG: 4,
+        Kind.JUDGES_DISAGREE: 3,
         Kind.RATING_FAR: 3,
         Kind.OVERALL_CONTRADICTS: 3,
         Kind.FIRST_ERROR_FAR: 4,

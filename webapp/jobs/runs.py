@@ -30,13 +30,20 @@ def run_create(
     config: dict[str, Any],
     created_by: Any = None,
     queue: str = "default",
+    enqueue: bool = True,
     **fields: Any,
 ) -> R:
     """A queued run of ``model`` (with its own ``fields``) and its job of ``job_kind``, in one
-    transaction; the job's task is sent once it commits."""
+    transaction; the job's task is sent once it commits (unless ``enqueue`` is false: a command
+    that runs the job in its own process)."""
     with transaction.atomic():
         job = job_create(
-            kind=job_kind, project=project, params=params, created_by=created_by, queue=queue
+            kind=job_kind,
+            project=project,
+            params=params,
+            created_by=created_by,
+            queue=queue,
+            enqueue=enqueue,
         )
         return model._default_manager.create(
             project=project, job=job, config=config, created_by=created_by, **fields

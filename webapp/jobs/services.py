@@ -42,6 +42,10 @@ TASKS = {
     "train": "preflab.train_rm",
     "checks": "preflab.run_checks",
     "noise": "preflab.refit_noise",
+    "judge": "preflab.judge_pairs",
+    "verdicts": "preflab.import_verdicts",
+    "judges_measure": "preflab.measure_judges",
+    "evaluate": "preflab.evaluate_rm",
 }
 
 

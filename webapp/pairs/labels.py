@@ -9,7 +9,9 @@ Order of authority:
      aggregation computed it; "both bad" counts as a tie);
   3. a plain majority of its decisive (A / B) votes, when they are newer than any aggregation
      ("votes"; an even split is a tie);
-  4. the label the pair was imported with ("imported", or "none" for an unlabelled pair).
+  4. on a pair nobody voted on, the verdict of the one judge the project lets fill in missing
+     votes (``webapp.judges``; source "judge"), where an admin chose one;
+  5. the label the pair was imported with ("imported", or "none" for an unlabelled pair).
 
 ``effective_label_sql`` writes that rule as SQL over a pair row, so Python callers
 (``effective_labels``, ``effective_label``) and set-based ones (exports, the review queue's
@@ -35,7 +37,8 @@ from webapp.projects.models import Project
 @dataclass(frozen=True, slots=True)
 class EffectiveLabel:
     label: str  # "a" | "b" | "tie" | ""
-    # "review" | "dropped" | "gold" | "dawid_skene" | "majority" | "votes" | "imported" | "none"
+    # "review" | "dropped" | "gold" | "dawid_skene" | "majority" | "votes" | "judge" | "imported"
+    # | "none"
     source: str
     # confidence of a human label: Dawid-Skene posterior or share of votes that agree
     agreement: float | None
@@ -77,18 +80,23 @@ def effective_label_sql(*, pair: str = "p", votes_where: str = "TRUE") -> LabelS
             GROUP BY v.pair_id
         ) va ON va.pair_id = {pair}.id
         LEFT JOIN {_table("labelling", "HumanLabel")} hl ON hl.pair_id = {pair}.id
+        LEFT JOIN {_table("judges", "JudgeVerdict")} jf ON jf.pair_id = {pair}.id
+            AND jf.judge_id IN (SELECT j.id FROM {_table("judges", "Judge")} j
+                WHERE j.fills_missing AND j.project_id = {pair}.project_id)
     """
     voted = "coalesce(va.a, 0) + coalesce(va.b, 0) > 0"
     review_label = f"""WHEN rv.outcome IN {REVIEW_LABELS} THEN rv.label
             WHEN rv.outcome = 'drop' THEN ''"""
     human_label = f"""WHEN hl.pair_id IS NOT NULL
                 THEN CASE WHEN hl.label = 'both_bad' THEN 'tie' ELSE hl.label END
+            WHEN NOT ({voted}) AND jf.choice IS NOT NULL THEN jf.choice
             WHEN NOT ({voted}) THEN {pair}.imported_label
             WHEN va.a > va.b THEN 'a' WHEN va.b > va.a THEN 'b' ELSE 'tie' END"""
     review_source = f"""WHEN rv.outcome IN {REVIEW_LABELS} THEN 'review'
             WHEN rv.outcome = 'drop' THEN 'dropped'"""
     human_source = f"""WHEN hl.pair_id IS NOT NULL THEN hl.source
             WHEN {voted} THEN 'votes'
+            WHEN jf.choice IS NOT NULL THEN 'judge'
             WHEN {pair}.imported_label <> '' THEN 'imported' ELSE 'none' END"""
     label = f"CASE {review_label} {human_label}"
     source = f"CASE {review_source} {human_source}"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,6 +94,8 @@ def pair_texts(*, project: Project) -> PairTexts:
             out.b_ids.append(b_id)
             out.a_text.append(a)
             out.b_text.append(b)
+            # a raw cursor hands jsonb over as its text (Django decodes JSON in the field)
+            meta = json.loads(meta) if isinstance(meta, str) else meta
             out.metadata.append(meta if isinstance(meta, dict) else {})
             out.prompt_hash.append(bytes(ph))
             out.a_hash.append(bytes(ah))

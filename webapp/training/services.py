@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from webapp.benchmarks.selectors import is_benchmark_project
 from webapp.flags.models import Flag
 from webapp.jobs.runs import run_create, versions
 from webapp.jobs.services import JobCancelled
@@ -149,6 +150,8 @@ def training_run_create(
 ) -> TrainingRun:
     """Check the options, fix the held-out split, store a queued run and enqueue its job
     (on the `gpu` queue for a fine-tune). Raises TrainingError for a bad request."""
+    if is_benchmark_project(project=project):
+        raise TrainingError("this project holds a benchmark: nothing trains on a benchmark")
     recipe = options.recipe()
     options.train_config()
     unknown = set(options.drop_flag_kinds) - set(Flag.Kind.values)

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from webapp.benchmarks.selectors import results_for_model
 from webapp.projects.models import Membership
 from webapp.projects.selectors import admin_post, project_for_user
 from webapp.registry.models import RegisteredModel
@@ -71,6 +72,7 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
         "is_admin": role == Membership.Role.ADMIN,
         "charts": run_charts(runs=[run]),
         "model": getattr(run, "model", None),
+        "benchmark_results": results_for_model(model=getattr(run, "model", None)),
     }
     return render(request, "training/run.html", context)
 
