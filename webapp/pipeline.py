@@ -19,8 +19,9 @@ scores and flags, a check run its flags, a training run its registered model
     noise model fit  rebuild the review queue in the new P(wrong) order
     training run     nothing: the model was registered as the run completed
     export           nothing
-    stale-job reaper fail the import batches and export snapshots of the jobs it failed, and
-                     remove the work folders killed exports left
+    stale-job reaper fail the import batches and export snapshots of the jobs it failed, cancel
+                     the encoding shards of scoring jobs it failed, and remove the work
+                     folders killed exports left
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from webapp.review.learning import noise_fit_create, noise_fit_execute
 from webapp.review.models import NoiseFit
 from webapp.review.queue import review_queue_rebuild
 from webapp.scoring.models import ScoringRun
+from webapp.scoring.shards import shards_abandon
 
 
 def _refit_in_process(project: Project) -> None:
@@ -69,4 +71,6 @@ def after_reaping(*, jobs: list[Job]) -> None:
             import_batches_fail(job_id=job.pk, error=job.error)
         elif job.kind == "export":
             export_snapshots_fail(job_id=job.pk, error=job.error)
+        elif job.kind == "score":
+            shards_abandon(job_id=job.pk)
     exports_reap()

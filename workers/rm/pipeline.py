@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from workers.rm.cache import EmbeddingCache, EmbeddingSource
+from workers.rm.cache import EmbeddingLookup, EmbeddingSource
 from workers.rm.config import EnsembleConfig, FeatureMode
 from workers.rm.encoder import Encoder
 from workers.rm.ensemble import train_ensemble
@@ -15,13 +15,33 @@ from workers.rm.result import EnsembleResult
 from workers.rm.text import Prompt, response_text, rm_texts
 
 
+def pair_texts(
+    *,
+    prompts: Sequence[Prompt],
+    chosen: Sequence[str],
+    rejected: Sequence[str],
+    features: FeatureMode = "context",
+) -> list[str]:
+    """Every text embed_pairs encodes for these pairs, in its row order: context chosen,
+    context rejected, then (features="context+response") response chosen, response rejected.
+    A sharded scoring run encodes these ahead of embed_pairs, which then finds them stored."""
+    if features not in ("context", "context+response"):
+        raise ValueError(f"unknown features {features!r}")
+    texts = rm_texts(prompts=prompts, responses=chosen) + rm_texts(
+        prompts=prompts, responses=rejected
+    )
+    if features == "context+response":
+        texts += [response_text(r) for r in chosen] + [response_text(r) for r in rejected]
+    return texts
+
+
 def embed_pairs(
     *,
     prompts: Sequence[Prompt],
     chosen: Sequence[str],
     rejected: Sequence[str],
     encoder: EmbeddingSource,
-    cache: EmbeddingCache | None = None,
+    cache: EmbeddingLookup | None = None,
     features: FeatureMode = "context",
     layers: Sequence[int] = (),
     progress: StepProgress | None = None,
@@ -32,15 +52,9 @@ def embed_pairs(
 
     layers: hidden layers to pool (EnsembleConfig.encoder_layers), asked of an Encoder through
     `with_layers`; empty, or a source without layers (a stand-in), gives the source as it is."""
-    if features not in ("context", "context+response"):
-        raise ValueError(f"unknown features {features!r}")
     if layers and isinstance(encoder, Encoder):
         encoder = encoder.with_layers(layers)
-    texts = rm_texts(prompts=prompts, responses=chosen) + rm_texts(
-        prompts=prompts, responses=rejected
-    )
-    if features == "context+response":
-        texts += [response_text(r) for r in chosen] + [response_text(r) for r in rejected]
+    texts = pair_texts(prompts=prompts, chosen=chosen, rejected=rejected, features=features)
 
     def report(done: int, total: int) -> None:
         if progress is not None:
@@ -67,7 +81,7 @@ def score_pairs(
     rejected: Sequence[str],
     encoder: EmbeddingSource,
     config: EnsembleConfig | None = None,
-    cache: EmbeddingCache | None = None,
+    cache: EmbeddingLookup | None = None,
     pair_margin: np.ndarray | None = None,
     progress: StepProgress | None = None,
     cancel: CancelCheck | None = None,
