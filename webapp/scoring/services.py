@@ -53,7 +53,8 @@ class ScoringOptions:
 def scoring_run_create(
     *, project: Project, options: ScoringOptions, created_by: Any = None
 ) -> ScoringRun:
-    """A queued run and its job; the job is sent to the `gpu` queue in fine-tune mode."""
+    """A queued run and its job; the job is sent to the `gpu` queue in fine-tune mode. The job's
+    worker coordinates the run: its encoding goes out in shards (webapp/scoring/shards.py)."""
     return run_create(
         ScoringRun,
         job_kind="score",
@@ -61,7 +62,11 @@ def scoring_run_create(
         params=asdict(options),
         config={"options": asdict(options)},
         created_by=created_by,
-        queue="gpu" if options.mode == ScoringRun.Mode.FINETUNE else "default",
+        queue=str(
+            settings.SCORING_GPU_QUEUE
+            if options.mode == ScoringRun.Mode.FINETUNE
+            else settings.SCORING_CPU_QUEUE
+        ),
         mode=options.mode,
     )
 
