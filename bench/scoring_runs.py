@@ -59,9 +59,10 @@ def score_in_process(project: Any, options: Any) -> tuple[Any, float]:
 
     started = time.perf_counter()
     run = scoring_run_create(project=project, options=options)
-    score_pairs(run.job.pk)
+    assert run.job_id is not None
+    score_pairs(run.job_id)
     seconds = time.perf_counter() - started
-    job = Job.objects.get(pk=run.job.pk)
+    job = Job.objects.get(pk=run.job_id)
     if job.status != Job.Status.SUCCEEDED:
         raise RuntimeError(f"scoring failed: {job.error}")
     run.refresh_from_db()
@@ -117,10 +118,11 @@ def celery_run(project: Any, options: Any, n_workers: int, logs: Path) -> float:
     try:
         started = time.perf_counter()
         run = scoring_run_create(project=project, options=options)
-        while not Job.objects.get(pk=run.job.pk).is_finished:
+        assert run.job_id is not None
+        while not Job.objects.get(pk=run.job_id).is_finished:
             time.sleep(0.2)
         seconds = time.perf_counter() - started
-        job = Job.objects.get(pk=run.job.pk)
+        job = Job.objects.get(pk=run.job_id)
         if job.status != Job.Status.SUCCEEDED:
             raise RuntimeError(f"scoring failed: {job.error}")
         return seconds
