@@ -54,7 +54,7 @@ def test_a_second_lookup_encodes_nothing_and_a_repeated_text_once(db: Any) -> No
     texts = ["a", "bb", "a", "ccc"]
     first = stored_embeddings().get_or_compute(texts, source)
     assert sorted(source.asked) == ["a", "bb", "ccc"]
-    again = stored_embeddings().get_or_compute(texts + ["dddd"], source)
+    again = stored_embeddings().get_or_compute([*texts, "dddd"], source)
     assert source.asked[3:] == ["dddd"]
     assert (again[:4] == first).all() and again[:, 0].tolist() == [1, 2, 1, 3, 4]
     assert StoredEmbedding.objects.filter(setting=settings_hash(source.cache_key)).count() == 4
