@@ -282,9 +282,7 @@ def job_heartbeat(*, job: Job) -> Iterator[None]:
     """
 
     def beat() -> None:
-        Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
-            heartbeat_at=timezone.now()
-        )
+        Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(heartbeat_at=timezone.now())
 
     with beating(beat=beat, every=HEARTBEAT_EVERY_S, name=f"job-{job.pk}-heartbeat"):
         yield
