@@ -19,9 +19,10 @@ from webapp.scoring.models import EncodeShard, PairScore, ScoringRun, StoredEmbe
 from webapp.scoring.services import ScoringOptions
 
 QUEUE = f"shards-{os.getpid()}"
-SHARD_TEXTS = 40
+SHARD_TEXTS = 25
 STALE_S = 3
-OPTIONS = ScoringOptions(n_models=3, n_folds=3, epochs=2)
+# 64 tokens a text: the runs stay well inside the tests' time limit on a busy 2-core machine
+OPTIONS = ScoringOptions(n_models=3, n_folds=3, epochs=2, max_length=64)
 
 
 def use_shard_queue(settings: Any) -> None:
