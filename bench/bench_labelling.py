@@ -15,7 +15,14 @@ pair for the buffer. Three runs, on the same server and project:
    the REST API without pauses (``api_*``, bench/load_api.py): each vote is two requests,
    ``assignments/next`` then ``votes`` (JSON, a token), with the same client;
 3. for BENCH_LABELLING_PACED_SECONDS with about a second between votes (``paced_*``): what an
-   annotator feels when the server is not saturated (people take several seconds a vote).
+   annotator feels when the server is not saturated (people take several seconds a vote);
+4. for BENCH_LABELLING_SECONDS without pauses, the same annotators on the ranking page of a
+   project of BENCH_LABELLING_ITEMS items of four responses (``ranking_*``, bench/load_items.py):
+   each answer is one request, ``POST /label/answer/``, which stores the ranking, derives its
+   votes on the item's six pairs and brings the next item back. ``ranking_items_per_s`` and
+   ``ranking_request_p95_ms`` stand beside run 1's ``votes_per_s`` and ``request_p95_ms``;
+   ``ranking_p95_vs_pair_page`` is the ratio of the two p95s, steadier than either time, and
+   ``ranking_cpu_server_ms_per_item`` stands beside ``cpu_server_ms_per_vote``.
 
 Figures: latency p50 / p95 / p99 of a vote request (it carries the next pair back), votes per
 second (for the API, ``api_vote_p95_ms`` is the vote request and ``api_next_p95_ms`` the
@@ -61,6 +68,7 @@ from bench.load import (
     stop_embedded_redis,
 )
 from bench.load_api import api_tokens, run_api_load
+from bench.load_items import check_items, fill_items, members_ensure, run_item_load
 
 PAIRS = int(os.environ.get("BENCH_LABELLING_PAIRS", 1_000_000))
 ANNOTATORS = int(os.environ.get("BENCH_LABELLING_ANNOTATORS", 32))
@@ -69,6 +77,7 @@ SECONDS = float(os.environ.get("BENCH_LABELLING_SECONDS", 45))
 # person): the latency an annotator sees when the server is not saturated.
 PACED_SECONDS = float(os.environ.get("BENCH_LABELLING_PACED_SECONDS", 20))
 API_SECONDS = float(os.environ.get("BENCH_LABELLING_API_SECONDS", SECONDS))
+ITEMS = int(os.environ.get("BENCH_LABELLING_ITEMS", 100_000))
 THINK_S = 1.0
 KEEP_DB = os.environ.get("BENCH_LABELLING_KEEP_DB", "").lower() in ("1", "true", "yes")
 
@@ -140,6 +149,9 @@ def run(figures: Figures) -> None:
         else:
             project_id = fill(PAIRS)
         annotators_ensure(project_id, ANNOTATORS)
+        ranking = Project.objects.filter(name="Ranking bench").first()
+        ranking_id = ranking.pk if ranking else fill_items(ITEMS)
+        members_ensure(ranking_id, ANNOTATORS)
         if template and not kept:
             database_keep(template)
         cookies = sessions(ANNOTATORS)
@@ -164,12 +176,18 @@ def run(figures: Figures) -> None:
             api = asyncio.run(run_api_load(port, project_id, tokens, API_SECONDS))
             api_meter.stop()
             paced = asyncio.run(run_load(port, project_id, cookies, PACED_SECONDS, THINK_S))
+            ranking_meter = CpuMeter(psutil.Process(server.pid))
+            ranking_meter.start()
+            ranked = asyncio.run(run_item_load(port, ranking_id, cookies, SECONDS))
+            ranking_meter.stop()
         finally:
             server.terminate()
             server.wait(timeout=30)
             stop_embedded_redis()
         checks = check(project_id, merge(tally, api, paced))
-    for sample in (tally.error_samples + api.error_samples + paced.error_samples)[:5]:
+        ranking_checks = check_items(ranking_id, ranked)
+    samples = tally.error_samples + api.error_samples + paced.error_samples + ranked.error_samples
+    for sample in samples[:5]:
         print(f"labelling: error: {sample}", file=sys.stderr)
     figures("annotators", ANNOTATORS, "")
     figures("pairs", PAIRS, "")
@@ -202,11 +220,25 @@ def run(figures: Figures) -> None:
     figures("paced_request_p50_ms", quantile(paced.vote_ms, 0.50), "ms")
     figures("paced_request_p95_ms", quantile(paced.vote_ms, 0.95), "ms")
     figures("paced_votes_per_s", len(paced.vote_ms) / paced.seconds, "votes/s")
-    figures("errors", tally.errors + api.errors + paced.errors, "")
+    figures("ranking_items", ITEMS, "items")
+    figures("ranking_request_p50_ms", quantile(ranked.vote_ms, 0.50), "ms")
+    figures("ranking_request_p95_ms", quantile(ranked.vote_ms, 0.95), "ms")
+    figures("ranking_items_per_s", len(ranked.vote_ms) / ranked.seconds, "items/s")
+    answers = max(1, len(ranked.stored))
+    ranking_server_s = ranking_meter.spent["web"] + ranking_meter.spent["db"]
+    figures("ranking_cpu_server_ms_per_item", 1000 * ranking_server_s / answers, "ms")
+    figures(
+        "ranking_p95_vs_pair_page",
+        quantile(ranked.vote_ms, 0.95) / quantile(tally.vote_ms, 0.95),
+        "",
+    )
+    figures("errors", tally.errors + api.errors + paced.errors + ranked.errors, "")
     for name, value in checks.items():
         figures(name, value, "")
-    if any(checks.values()):
-        raise RuntimeError(f"votes went wrong under load: {checks}")
+    for name, value in ranking_checks.items():
+        figures(f"ranking_{name}", value, "")
+    if any(checks.values()) or any(ranking_checks.values()):
+        raise RuntimeError(f"votes went wrong under load: {checks}, ranking {ranking_checks}")
 
 
 def _busy_share(before: Any, after: Any) -> float:

@@ -9,9 +9,12 @@ scores and flags, a check run its flags, a training run its registered model
     ---------------  -----------------------------------------------------------------------
     import           nothing: the labelling queue gets the new pairs by trigger
     aggregate votes  nothing: the effective label reads the new human labels as they are
-    scoring run      fit the noise model on the run (P(wrong) per pair, from the answers so
-                     far), rebuild the review queue from the run's flags in its order; ask for
-                     more human votes on the most ambiguous pairs, where the project wants them
+    scoring run      a rating project: fit the per-attribute heads and raise the rating flags
+                     (webapp/scoring/attributes.py; pairwise per attribute: flag answers whose
+                     overall choice contradicts their attribute choices); then fit the
+                     noise model on the run (P(wrong) per pair, from the answers so far),
+                     rebuild the review queue from the run's flags in its order; ask for more
+                     human votes on the most ambiguous pairs, where the project wants them
     check run        refit the noise model (check results are among its features), rebuild
                      the review queue with the new checks flags
     review decisions a refit, as a job, once ``refit_every`` decisions came in since the last
@@ -30,11 +33,13 @@ from webapp.checks.models import CheckRun
 from webapp.exports.services import export_snapshots_fail, exports_reap
 from webapp.imports.services import import_batches_fail
 from webapp.jobs.models import Job
+from webapp.jobs.services import JobReporter
 from webapp.projects.models import Project
 from webapp.review.ambiguity import ambiguity_votes_request
 from webapp.review.learning import noise_fit_create, noise_fit_execute
 from webapp.review.models import NoiseFit
 from webapp.review.queue import review_queue_rebuild
+from webapp.scoring.attributes import answer_contradictions_flag, attribute_scores_fit
 from webapp.scoring.models import ScoringRun
 from webapp.scoring.shards import shards_abandon
 
@@ -45,8 +50,13 @@ def _refit_in_process(project: Project) -> None:
 
 
 def after_scoring(*, run: ScoringRun) -> None:
-    """The noise model, the review queue and the ambiguity-driven votes follow the new run's
-    flags and scores."""
+    """A rating project's attribute heads add their flags to the run's; then the noise model,
+    the review queue and the ambiguity-driven votes follow the new run's flags and scores."""
+    if run.project.label_scheme == Project.LabelScheme.RATING:
+        # still the run's job: its page shows the heads' progress until the job succeeds
+        attribute_scores_fit(run=run, progress=JobReporter(run.job) if run.job else None)
+    elif run.project.label_scheme == Project.LabelScheme.PAIRWISE_ATTRIBUTES:
+        answer_contradictions_flag(run=run)
     _refit_in_process(run.project)
     review_queue_rebuild(project=run.project, run_id=run.pk)
     ambiguity_votes_request(run_id=run.pk)

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from tests.factories import MembershipFactory, UserFactory
 from webapp.labelling import queue, services
 from webapp.labelling.models import Assignment
-from webapp.pairs.models import Pair, Prompt, Response
+from webapp.pairs.models import Item, ItemResponse, Pair, Prompt, Response
 from webapp.projects.models import Membership, Project
 
 
@@ -49,6 +49,41 @@ def make_pairs(
             for i in range(n)
         ]
     )
+
+
+def make_items(
+    project: Project,
+    n: int,
+    *,
+    k: int = 4,
+    prompt: str = "Rank these for {i}",
+    split: str = "train",
+) -> list[Item]:
+    """``n`` items of ``k`` responses each ("Response {i}.{position}")."""
+    prompts = Prompt.objects.bulk_create(
+        [Prompt(content_hash=os.urandom(16), text=prompt.format(i=i)) for i in range(n)]
+    )
+    responses = Response.objects.bulk_create(
+        [
+            Response(content_hash=os.urandom(16), text=f"Response {i}.{p}")
+            for i in range(n)
+            for p in range(k)
+        ]
+    )
+    items = Item.objects.bulk_create(
+        [
+            Item(project=project, prompt=prompts[i], dedup_key=os.urandom(16), split=split)
+            for i in range(n)
+        ]
+    )
+    ItemResponse.objects.bulk_create(
+        [
+            ItemResponse(item=items[i], position=p, response=responses[i * k + p])
+            for i in range(n)
+            for p in range(k)
+        ]
+    )
+    return items
 
 
 def annotator(

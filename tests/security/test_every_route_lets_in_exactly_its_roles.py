@@ -27,7 +27,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.exports.helpers import make_pairs
 from tests.factories import MembershipFactory, ProjectFactory
-from tests.labelling.helpers import lease
+from tests.labelling.helpers import lease, make_items
 from webapp.exports.selectors import ExportSpec
 from webapp.exports.services import export_create, export_write
 from webapp.imports.services import import_batch_create
@@ -64,6 +64,7 @@ class World:
     snapshot: Any
     training: Any
     model: Any
+    item: Any
     clients: dict[str, Client]
     users: dict[str, Any]
 
@@ -76,6 +77,10 @@ def lease_of(w: World, visitor: str) -> dict[str, Any]:
         if assignment is not None:
             return {"token": str(assignment.token), "round": assignment.round, "choice": "left"}
     return {"token": str(uuid.uuid4()), "round": 0, "choice": "left"}
+
+
+def answer_of(w: World, visitor: str) -> dict[str, Any]:
+    return {**lease_of(w, visitor), "payload": '{"tiers": [[0], [1]]}'}
 
 
 def project(w: World) -> dict[str, Any]:
@@ -112,6 +117,8 @@ MATRIX: dict[str, Rule] = {
     "labelling:page": Rule("annotator", args=project),
     "labelling:next": Rule("annotator", ("POST",), args=project),
     "labelling:vote": Rule("annotator", ("POST",), args=project, data=lease_of),
+    # an answer on an item; here a pair's lease, so a 400 ("send a vote"), never a refusal
+    "labelling:answer": Rule("annotator", ("POST",), args=project, data=answer_of),
     "labelling:skip": Rule("annotator", ("POST",), args=project, data=lease_of),
     "labelling:undo": Rule("annotator", ("POST",), args=project),
     "labelling:progress": Rule("annotator", args=project),
@@ -132,6 +139,10 @@ MATRIX: dict[str, Rule] = {
     "api:import-create": Rule("admin", ("POST",), args=project),
     "api:import": Rule("admin", args=lambda w: {"batch_id": w.batch.pk}),
     "api:next": Rule("annotator", ("POST",), args=project),
+    "api:items": Rule("reviewer", args=project),
+    "api:item": Rule("reviewer", args=lambda w: {"project_id": w.project.pk, "item_id": w.item.pk}),
+    "api:item-next": Rule("annotator", ("POST",), args=project),
+    "api:answers": Rule("annotator", ("POST",), args=project, data=answer_of),
     "api:skip": Rule("annotator", ("POST",), args=project, data=lease_of),
     "api:votes": Rule("annotator", ("POST",), args=project, data=lease_of),
     "api:jobs": Rule("admin", args=project),  # as the project page: admins see its jobs
@@ -242,6 +253,7 @@ def world(db: Any, tmp_path: Path) -> World:
         snapshot=snapshot,
         training=training,
         model=model,
+        item=make_items(mine, 1, k=2)[0],
         clients=clients,
         users=users,
     )

@@ -54,6 +54,19 @@ class CardFile:
 
 
 @dataclass
+class ItemCard:
+    """What the card says of a project that labels items: how its pairs were derived, and
+    the files of ratings or rankings beside them."""
+
+    scheme: str  # Project.LabelScheme
+    kind: str  # what annotators were asked: ranking, best_worst, rating, pairwise_attributes
+    derivation: str  # "all" | "best_vs_rest"
+    attributes: list[tuple[str, float, float, str]]  # name, low, high, description
+    overall: dict[str, float]  # weights of the overall score; empty: the mean
+    files: list[tuple[str, CardFile, str]] = field(default_factory=list)  # config, file, about
+
+
+@dataclass
 class CardContext:
     project: str
     version: int
@@ -69,6 +82,7 @@ class CardContext:
     files: list[CardFile] = field(default_factory=list)
     scoring_run_id: int | None = None
     changed_during_export: bool = False
+    items: ItemCard | None = None
 
 
 def _e(value: object) -> str:
@@ -80,6 +94,9 @@ def _yaml_header(ctx: CardContext) -> list[str]:
     for f in ctx.files:
         # hf_split and the file names are word characters only: safe in YAML unquoted
         lines += [f"  - split: {f.hf_split}", f"    path: {f.name}"]
+    for config, f, _ in ctx.items.files if ctx.items else []:
+        lines += [f"- config_name: {config}", "  data_files:", f"  - split: {f.split or 'all'}"]
+        lines += [f"    path: {f.name}"]
     lines += ["tags:", "- preference", "- reward-modeling", "- trl", "- preflab", "---", ""]
     return lines
 
@@ -102,6 +119,60 @@ def _filters_text(ctx: CardContext) -> list[str]:
             "weak or unmeasured preferences are left out"
         )
     return out or ["- none: every pair with a preferred response is exported"]
+
+
+_ASKED = {
+    "ranking": "to order the responses of a prompt best to worst, ties allowed",
+    "best_worst": "to pick the best and the worst of a shown subset of a prompt's responses",
+    "rating": "to rate each response of a prompt on each attribute below",
+    "pairwise_attributes": "which of two responses is better on each attribute below, and overall",
+}
+
+
+def _items_text(items: ItemCard) -> list[str]:
+    """How the pairs were derived from answers on items: the card's promise of what a pair
+    and its margin mean."""
+    lines = ["## How the pairs were derived", ""]
+    lines.append(
+        f"This {_e(items.scheme)} project asked annotators (and imported raters, each an "
+        f"annotator of its own) {_ASKED.get(items.kind, _e(items.kind))}. Every answer gave a "
+        "vote on pairs of the prompt's responses, and each exported pair is labelled by those "
+        "votes as any pair is (the aggregated human label, else the majority of its votes)."
+    )
+    lines.append("")
+    if items.derivation == "best_vs_rest":
+        lines.append(
+            "- Pairs: only the best response(s) of each answer against each of the others."
+        )
+    else:
+        lines.append("- Pairs: every pair of responses an answer orders; a tie is a tie vote.")
+    lines += [
+        "- `attribute`: the attribute a pair is about; empty for the overall preference. "
+        "**Train one overall reward model on the rows whose `attribute` is empty**; the "
+        "others are per-attribute preferences.",
+        "- `margin`: the mean over the answers of how much better `chosen` is than "
+        "`rejected` (rank gap for rankings, rating gap for ratings, 1 for a pairwise choice), "
+        "at least 0, for TRL's reward loss.",
+    ]
+    if items.kind == "best_worst":
+        lines.append(
+            "- Best-worst: the best scores 1, the worst -1, the others 0; two responses that "
+            "were neither were not compared."
+        )
+    if items.attributes:
+        weights = items.overall or {name: 1.0 for name, *_ in items.attributes}
+        overall = " + ".join(f"{w:g} x {_e(n)}" for n, w in weights.items())
+        if items.kind == "rating":
+            lines.append(
+                f"- Overall score of a rated response: ({overall}) / {sum(weights.values()):g}."
+            )
+        lines += ["", "| attribute | scale | description |", "|---|---|---|"]
+        for name, low, high, description in items.attributes:
+            lines.append(f"| {_e(name)} | {low:g} to {high:g} | {_e(description)} |")
+    for config, f, about in items.files:
+        lines += ["", f"`{f.name}` ({f.rows} rows, config `{config}`): {_e(about)}."]
+        lines.append(f'`load_dataset("json", data_files="{f.name}")`')
+    return [*lines, ""]
 
 
 def dataset_card(ctx: CardContext) -> str:
@@ -149,6 +220,8 @@ def dataset_card(ctx: CardContext) -> str:
             "were taken just before it, the files' row counts are exact.",
         ]
 
+    if ctx.items is not None:
+        lines += ["", *_items_text(ctx.items)]
     lines += ["", "## Labels and scores", ""]
     lines += [
         "Each pair's label is its aggregated human label (a gold answer, Dawid-Skene or the "
@@ -171,7 +244,10 @@ def dataset_card(ctx: CardContext) -> str:
     if ctx.style == "conversational":
         meanings.update(CONVERSATIONAL_COLUMNS)
     for name, meaning in meanings.items():
-        if name == "margin" and not ctx.margin_written:
+        if name == "margin" and ctx.items is not None:
+            lines.append("| `attribute` | the attribute of a derived pair; empty: overall |")
+            meaning = "the derived margin: see “How the pairs were derived”"
+        elif name == "margin" and not ctx.margin_written:
             continue
         lines.append(f"| `{name}` | {meaning} |")
     lines.append("")

@@ -22,7 +22,10 @@ Where each column comes from:
       the sorted names of the pair's flags (``webapp.flags``) raised by that run or by checks
       tied to no run; null for an unflagged pair;
   margin (optional)
-      max(mu, 0), the preference strength TRL's reward loss subtracts; 0 where mu is unknown.
+      max(mu, 0), the preference strength TRL's reward loss subtracts; 0 where mu is unknown;
+  attribute, margin (projects that label items: always)
+      the derived pair's attribute ("" overall) and the mean rank or rating gap of the answers
+      it comes from, in the chosen response's favour, at least 0.
 
 A project with no complete scoring run has null mu and sigma and only the flags of checks,
 so an export works at every stage of a project.
@@ -41,6 +44,7 @@ from webapp.exports.models import ExportSnapshot
 from webapp.flags.models import Flag
 from webapp.pairs.labels import effective_label_sql
 from webapp.projects.models import Membership, Project
+from webapp.projects.schemes import labels_items
 from webapp.projects.selectors import project_for_user
 from webapp.review.models import PairReview
 from webapp.scoring.models import PairScore
@@ -132,6 +136,7 @@ def _base_sql(*, source: ScoreSource, split: str | None, only_witnesses: bool = 
     split_clause = "AND p.split = %(split)s" if split is not None else ""
     return f"""
         SELECT p.id, p.split, p.prompt_id, p.response_a_id, p.response_b_id,
+            p.attribute, p.margin AS derived_margin,
             coalesce({label.label}, '') AS label, {label.source} AS label_source,
             {label.agreement} AS agreement, {label.reviewed} AS reviewed,
             {score_cols}, f.flags
@@ -222,11 +227,17 @@ def export_sql(
         prompt = "pr.transcript"  # HH-RLHF's layout, stored with the prompt
         chosen = "CASE WHEN b.label = 'a' THEN ra.text ELSE rb.text END"
         rejected = "CASE WHEN b.label = 'a' THEN rb.text ELSE ra.text END"
-    margin = (
-        f"greatest(coalesce({_MU}, 0), 0)::float8 AS margin, "
-        if spec.with_margin and source.has_scores
-        else ""
-    )
+    if labels_items(project):
+        # A derived pair: its attribute, and the mean rank or rating gap of its answers in
+        # the exported chosen response's favour (0 where they disagree with the label).
+        margin = (
+            "b.attribute, greatest(CASE WHEN b.label = 'a' THEN b.derived_margin "
+            "ELSE -b.derived_margin END, 0)::float8 AS margin, "
+        )
+    elif spec.with_margin and source.has_scores:
+        margin = f"greatest(coalesce({_MU}, 0), 0)::float8 AS margin, "
+    else:
+        margin = ""
     picked = "b.id = ANY(%(witnesses)s)" if first else "NOT (b.id = ANY(%(witnesses)s))"
     where = " AND ".join([_PREFERENCE, *_filter_clauses(spec), picked])
     sql = f"""

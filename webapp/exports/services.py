@@ -30,6 +30,7 @@ from django.utils import timezone
 
 import webapp
 from webapp.exports.card import CardContext, CardFile, dataset_card
+from webapp.exports.items import item_card, item_files_write
 from webapp.exports.models import ExportSnapshot
 from webapp.exports.selectors import (
     WITNESSES,
@@ -51,6 +52,7 @@ from webapp.exports.writers import (
 from webapp.jobs.models import Job
 from webapp.jobs.services import STALE_AFTER, job_create
 from webapp.projects.models import Project
+from webapp.projects.schemes import labels_items
 
 log = logging.getLogger("preflab.exports")
 Progress = Callable[[int, int, str], None]
@@ -159,7 +161,8 @@ def _write_files(
     spec = ExportSpec.from_snapshot(snapshot)
     source = score_source(project=project)
     snapshot.scoring_run_id = source.run_id
-    margin_written = spec.with_margin and source.has_scores
+    derived = labels_items(project)
+    margin_written = spec.with_margin and source.has_scores and not derived
     counts = export_counts(project=project, spec=spec, source=source)
     witnesses = {
         split: sorted({c.pop(name) for name in WITNESSES} - {None}) for split, c in counts.items()
@@ -183,6 +186,7 @@ def _write_files(
             schema = parquet_schema(
                 conversational=spec.style == ExportSnapshot.Style.CONVERSATIONAL,
                 with_margin=margin_written,
+                derived=derived,
             )
             writer = ParquetWriter(path, schema=schema)
         else:
@@ -217,6 +221,19 @@ def _write_files(
         card_files.append(CardFile(written.name, split, stem, written.rows, written.sha256))
     if progress:
         progress(total, total, f"{done} pairs written")
+    extra = item_files_write(project=project, work=work, split=spec.split) if derived else []
+    for f in extra:
+        w = f.written
+        files.append(
+            {
+                "name": w.name,
+                "split": "",
+                "hf_split": f.config,
+                "rows": w.rows,
+                "bytes": w.bytes,
+                "sha256": w.sha256,
+            }
+        )
     context = CardContext(
         project=project.name,
         version=snapshot.version,
@@ -232,6 +249,7 @@ def _write_files(
         files=card_files,
         scoring_run_id=source.run_id,
         changed_during_export=done != total,
+        items=item_card(project=project, files=extra) if derived else None,
     )
     return files, {"splits": counts, "margin_written": margin_written}, context
 

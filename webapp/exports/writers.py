@@ -94,15 +94,18 @@ class JsonlWriter:
 MESSAGES = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
 
 
-def parquet_schema(*, conversational: bool, with_margin: bool) -> pa.Schema:
-    """The columns of an export, in the order the JSON lines have them."""
+def parquet_schema(*, conversational: bool, with_margin: bool, derived: bool = False) -> pa.Schema:
+    """The columns of an export, in the order the JSON lines have them; ``derived``: the
+    attribute and margin of pairs derived from items."""
     text = MESSAGES if conversational else pa.string()
     fields: list[tuple[str, pa.DataType]] = [
         ("prompt", text),
         ("chosen", text),
         ("rejected", text),
     ]
-    if with_margin:
+    if derived:
+        fields += [("attribute", pa.string()), ("margin", pa.float64())]
+    elif with_margin:
         fields.append(("margin", pa.float64()))
     fields += [
         ("pair_id", pa.int64()),

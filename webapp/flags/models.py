@@ -26,6 +26,13 @@ class Flag(models.Model):
         NEAR_IDENTICAL = "near_identical", "Chosen and rejected are nearly the same text"
         # The review queue's noise model (webapp/review/learning.py, source="noise_model")
         LIKELY_WRONG = "likely_wrong", "Likely wrong, by what reviewers taught the noise model"
+        # The per-attribute heads of a rating project (webapp/scoring/attributes.py,
+        # source="attribute_heads"), on the derived pairs of the rating they are about
+        RATING_FAR = "rating_far", "A rating far from every attribute model's prediction"
+        OVERALL_CONTRADICTS = (
+            "overall_contradicts",
+            "Overall rating contradicts the attribute ratings",
+        )
 
     # How much a reviewer should care, for ordering the review queue: higher first.
     SEVERITY = {
@@ -40,6 +47,8 @@ class Flag(models.Model):
         Kind.ENSEMBLE_CYCLE: 2,
         Kind.CONTRAST_INCONSISTENT: 2,
         Kind.LIKELY_WRONG: 4,
+        Kind.RATING_FAR: 3,
+        Kind.OVERALL_CONTRADICTS: 3,
     }
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="flags")

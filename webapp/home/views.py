@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
@@ -12,7 +15,8 @@ from webapp.jobs.models import Job
 from webapp.labelling.models import Vote
 from webapp.labelling.selectors import annotators_progress, project_progress
 from webapp.pairs.selectors import pair_counts, pair_for_project, pairs_page
-from webapp.projects.models import Membership
+from webapp.projects.models import Membership, Project
+from webapp.projects.schemes import default_scheme_settings, labels_items, scheme_settings_of
 from webapp.projects.selectors import project_for_user, projects_for_user
 from webapp.projects.services import (
     membership_remove,
@@ -24,13 +28,29 @@ from webapp.projects.services import (
 
 @login_required
 def project_list(request: HttpRequest) -> HttpResponse:
+    error = ""
     if request.method == "POST" and request.user.is_staff:
         name = request.POST.get("name", "").strip()
-        if name:
-            project = project_create(name=name, created_by=request.user)
-            return redirect("projects:detail", project_id=project.pk)
+        fields: dict[str, Any] = {"label_scheme": request.POST.get("label_scheme") or "pairwise"}
+        try:
+            raw = request.POST.get("scheme_settings", "").strip()
+            if raw:
+                fields["scheme_settings"] = json.loads(raw)
+            if name:
+                project = project_create(name=name, created_by=request.user, **fields)
+                return redirect("projects:detail", project_id=project.pk)
+        except json.JSONDecodeError as exc:
+            error = f"scheme settings: not JSON ({exc.msg}, line {exc.lineno})"
+        except ValueError as exc:  # SchemeSettingsError names the field
+            error = f"scheme settings: {exc}"
     projects = projects_for_user(user=request.user).annotate(n_pairs=Count("pairs"))
-    return render(request, "projects/list.html", {"projects": projects})
+    context = {
+        "projects": projects,
+        "schemes": Project.LabelScheme.choices,
+        "default_settings": json.dumps(default_scheme_settings(), indent=1),
+        "error": error,
+    }
+    return render(request, "projects/list.html", context)
 
 
 @login_required
@@ -52,6 +72,8 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
         "imports": project.imports.all()[:10] if is_admin else [],
         "jobs": Job.objects.filter(project=project)[:10] if is_admin else [],
         "scoring_runs": project.scoring_runs.all()[:5] if role != "annotator" else [],
+        "scheme": scheme_settings_of(project) if labels_items(project) else None,
+        "items": project.items.count() if labels_items(project) else 0,
     }
     return render(request, "projects/detail.html", context)
 

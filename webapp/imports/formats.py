@@ -2,8 +2,10 @@
 
 Formats: `hh` (Anthropic HH-RLHF transcripts), `trl` (TRL preference data: text or
 conversations, explicit or implicit prompt), `pandalm` (PandaLM's test set, three human votes a
-pair) and `mapping` (any columns, named by the caller: mapping.py). containers.py reads the
-files; fields.py holds ParsedPair and the checks on its fields.
+pair) and `mapping` (any columns, named by the caller: mapping.py); and formats of several
+responses to a prompt, which give ParsedItem (listwise.py: `ultrafeedback`, `listwise`,
+`helpsteer2`, `prometheus`; their mapping is item_mapping.py). containers.py reads the files;
+fields.py holds ParsedPair and the checks on its fields.
 
 Pure Python, no Django: the importer copies the pairs into PostgreSQL with COPY, so every text
 is checked for what PostgreSQL cannot store (NUL, unpaired surrogates) and metadata is JSON-safe.
@@ -32,19 +34,26 @@ from webapp.imports.fields import (
     split_of,
     text,
 )
+from webapp.imports.item_mapping import ItemMapping, is_item_mapping
+from webapp.imports.listwise import ITEM_PARSERS, ParsedItem, ParsedRow, detect_items, group_rows
 from webapp.imports.mapping import Mapping
 
 __all__ = [
     "FORMATS",
     "Conversation",
     "FormatError",
+    "ParsedItem",
     "ParsedPair",
     "RecordError",
     "RecordStream",
     "open_records",
 ]
 
-FORMATS = ("auto", "hh", "trl", "pandalm", "mapping")
+FORMATS = ("auto", "hh", "trl", "pandalm", "mapping", *ITEM_PARSERS)
+# The formats whose records are items of several responses, not pairs.
+ITEM_FORMATS = frozenset(ITEM_PARSERS)
+# Formats of one response a row, grouped into items at the end of the file.
+ROW_FORMATS = frozenset({"helpsteer2", "prometheus"})
 
 
 # --- hh: Anthropic HH-RLHF ------------------------------------------------------------------
@@ -217,8 +226,9 @@ def parse_pandalm(line: int, record: dict[str, Any]) -> ParsedPair:
 
 # --- The stream -----------------------------------------------------------------------------
 
-Parser = Callable[[int, dict[str, Any]], ParsedPair]
+Parser = Callable[[int, dict[str, Any]], ParsedPair | ParsedItem | ParsedRow]
 _PARSERS: dict[str, Parser] = {"hh": parse_hh, "trl": parse_trl, "pandalm": parse_pandalm}
+_PARSERS |= ITEM_PARSERS
 
 
 def detect(record: dict[str, Any]) -> str | None:
@@ -228,26 +238,37 @@ def detect(record: dict[str, Any]) -> str | None:
         return "pandalm"
     if "chosen" in keys and "rejected" in keys:
         return "trl" if "prompt" in keys or type(record["chosen"]) is list else "hh"
-    return None
+    return detect_items(record)
 
 
 class RecordStream:
-    """Iterate (once) to get ParsedPair | RecordError in file order."""
+    """Iterate (once) to get ParsedPair | RecordError in file order, or ParsedItem |
+    RecordError for the item formats (row formats: their items at the end)."""
 
-    def __init__(self, source: Source, fmt: str, parse: Parser, items: Generator[Item]) -> None:
+    def __init__(
+        self, source: Source, fmt: str, parse: Parser, items: Generator[Item], rows: bool = False
+    ) -> None:
         self.format, self.size = fmt, source.size
         self._source, self._parse, self._items = source, parse, items
         self._started = False
+        self._rows = rows
+        self.of_items = fmt in ITEM_FORMATS or rows
 
     @property
     def position(self) -> int:
         """Bytes of the file (compressed, if .gz) consumed so far, for progress bars."""
         return self._source.position
 
-    def __iter__(self) -> Generator[ParsedPair | RecordError]:
+    def __iter__(self) -> Generator[Any]:
         if self._started:
             raise RuntimeError("a RecordStream can be iterated only once")
         self._started = True
+        if self._rows:
+            yield from group_rows(self._parsed(), self._source.name)
+        else:
+            yield from self._parsed()
+
+    def _parsed(self) -> Generator[Any]:
         name, parse = self._source.name, self._parse
         for item in self._items:
             if isinstance(item, RecordError):
@@ -293,7 +314,10 @@ def open_records(
         fmt = "mapping"
     if (fmt == "mapping") != (mapping is not None):
         raise FormatError(f"{name}: a column mapping goes with format 'mapping' and only with it")
-    columns = Mapping.build(mapping, name) if mapping is not None else None
+    columns: Mapping | ItemMapping | None = None
+    if mapping is not None:
+        build = ItemMapping.build if is_item_mapping(mapping) else Mapping.build
+        columns = build(mapping, name)
     source = Source(path, name)
     first, records = peek(source.records(), name)
     try:
@@ -301,11 +325,16 @@ def open_records(
     except FormatError:
         records.close()
         raise
-    return RecordStream(source, fmt, parse, records)
+    rows = fmt in ROW_FORMATS or isinstance(columns, ItemMapping)
+    return RecordStream(source, fmt, parse, records, rows=rows)
 
 
 def _resolve(
-    fmt: str, mapping: Mapping | None, first: dict[str, Any], columns: list[str] | None, name: str
+    fmt: str,
+    mapping: Mapping | ItemMapping | None,
+    first: dict[str, Any],
+    columns: list[str] | None,
+    name: str,
 ) -> tuple[str, Parser]:
     if mapping is not None:
         mapping.check_columns(columns or list(first), name)
@@ -316,7 +345,7 @@ def _resolve(
             keys = ", ".join(sorted(first)[:20])
             raise FormatError(
                 f"{name}: cannot tell the format from the first record's fields ({keys}); "
-                "choose hh, trl or pandalm, or give a column mapping"
+                f"choose one of {', '.join(FORMATS[1:])}, or give a column mapping"
             )
         fmt = detected
     return fmt, _PARSERS[fmt]

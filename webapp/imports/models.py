@@ -33,6 +33,10 @@ class ImportBatch(models.Model):
     pairs_created = models.PositiveIntegerField(default=0)
     pairs_existing = models.PositiveIntegerField(default=0)
     votes_created = models.PositiveIntegerField(default=0)
+    # Files of several responses per prompt: items, and the answers of their raters (the
+    # pairs and votes those derive count in pairs_created and votes_created).
+    items_created = models.PositiveIntegerField(default=0)
+    answers_created = models.PositiveIntegerField(default=0)
     # The first MAX_STORED_ERRORS rejected records: {"file", "line", "field", "reason"}.
     errors = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True, help_text="A whole-file problem, if any.")
@@ -52,6 +56,12 @@ class ImportBatch(models.Model):
 
     @property
     def summary(self) -> str:
+        if self.items_created or self.answers_created:
+            return (
+                f"{self.get_status_display()}: {self.items_created} new items, "
+                f"{self.answers_created} answers, {self.pairs_created} derived pairs, "
+                f"{self.records_rejected} rejected"
+            )
         return (
             f"{self.get_status_display()}: {self.pairs_created} new pairs, "
             f"{self.pairs_existing} already there, {self.records_rejected} rejected"

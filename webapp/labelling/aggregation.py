@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from webapp.labelling import agreement
+from webapp.labelling.item_agreement import item_agreement_report
 from webapp.labelling.models import AgreementReport, GoldAnswer, HumanLabel
 from webapp.pairs.models import Pair
 from webapp.projects.models import Project
@@ -74,6 +75,9 @@ def votes_aggregate(*, project: Project, progress: Progress | None = None) -> Ag
         data = agreement.report(votes, gold)
         _name_annotators(data)
         data["labels"] = _label_summary(labels)
+    items = item_agreement_report(project=project, votes=votes)
+    if items is not None:
+        data["item_figures"] = items
     step(3, "Storing labels")
     with transaction.atomic():
         _store_labels(project, labels, gold)

@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
-from webapp.labelling.models import Assignment, QueueItem
+from webapp.labelling.models import Assignment, ItemQueueItem, QueueItem
 from webapp.projects.models import Project
 
 # How often, at most, a labelling request sweeps its project's expired leases (seconds). A
@@ -23,23 +23,26 @@ RECLAIM_BATCH = 1000
 
 ASSIGNMENTS = Assignment._meta.db_table
 QUEUE = QueueItem._meta.db_table
+ITEM_QUEUE = ItemQueueItem._meta.db_table
 
 
-def lease_insert_sql(*, source: str, shown_order: str, repeat_of: str = "NULL") -> str:
-    """The INSERT of a leased assignment for each row of ``source`` (a CTE with a
-    ``pair_id`` column), shown in ``shown_order`` (SQL), returning the assignment's id.
-    Parameters: project, user, token, now, expires."""
+def lease_insert_sql(
+    *, source: str, shown_order: str, repeat_of: str = "NULL", column: str = "pair_id"
+) -> str:
+    """The INSERT of a leased assignment for each row of ``source`` (a CTE with a ``column``
+    column: ``pair_id``, or ``item_id`` for items), shown in ``shown_order`` (SQL), returning
+    the assignment's id. Parameters: project, user, token, now, expires."""
     return f"""
-        INSERT INTO {ASSIGNMENTS} (project_id, pair_id, annotator_id, token, round, state,
+        INSERT INTO {ASSIGNMENTS} (project_id, {column}, annotator_id, token, round, state,
             shown_order, served_at, expires_at, repeat_of_id)
-        SELECT %(project)s, pair_id, %(user)s, %(token)s, 0, 'leased', {shown_order},
+        SELECT %(project)s, {column}, %(user)s, %(token)s, 0, 'leased', {shown_order},
             %(now)s, %(expires)s, {repeat_of}
         FROM {source}
     """
 
 
 def leases_reclaim(*, project: Project, now: datetime | None = None) -> int:
-    """Expire the project's leases that ran out, giving their pairs back to the queue.
+    """Expire the project's leases that ran out, giving their pairs (or items) back to the queue.
 
     Runs in one project at a time (an advisory lock; a second caller returns 0 at once) and
     takes only the assignments nobody is voting on at this moment.
@@ -59,16 +62,23 @@ def leases_reclaim(*, project: Project, now: datetime | None = None) -> int:
                     WHERE project_id = %(project)s AND state = 'leased' AND expires_at < %(now)s
                     ORDER BY expires_at LIMIT %(batch)s
                     FOR UPDATE SKIP LOCKED)
-                RETURNING a.pair_id, a.repeat_of_id
+                RETURNING a.pair_id, a.item_id, a.repeat_of_id
             ), released AS (
                 -- a self-consistency repeat never held a lease on the queue row
                 UPDATE {QUEUE} q SET leases = q.leases - c.n
-                FROM (SELECT pair_id, count(*) AS n FROM gone WHERE repeat_of_id IS NULL
-                      GROUP BY pair_id) c
+                FROM (SELECT pair_id, count(*) AS n FROM gone
+                      WHERE repeat_of_id IS NULL AND pair_id IS NOT NULL GROUP BY pair_id) c
                 WHERE q.pair_id = c.pair_id
                 RETURNING c.n
+            ), released_items AS (
+                UPDATE {ITEM_QUEUE} q SET leases = q.leases - c.n
+                FROM (SELECT item_id, count(*) AS n FROM gone
+                      WHERE item_id IS NOT NULL GROUP BY item_id) c
+                WHERE q.item_id = c.item_id
+                RETURNING c.n
             )
-            SELECT coalesce(sum(n), 0) FROM released
+            SELECT coalesce((SELECT sum(n) FROM released), 0)
+                + coalesce((SELECT sum(n) FROM released_items), 0)
             """,
             {"project": project.pk, "now": now, "batch": RECLAIM_BATCH},
         )

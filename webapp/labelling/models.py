@@ -1,5 +1,8 @@
 """Votes, and what serving pairs to annotators needs: a queue row per pair, leases, gold answers,
-aggregated human labels and agreement reports.
+aggregated human labels and agreement reports. Items (a prompt with several responses, see
+webapp/pairs/models.py) are served the same way: a queue row per item (``ItemQueueItem``), the
+same ``Assignment`` leases, and an ``ItemAnswer`` per annotator whose derived votes on the
+item's pairs are ordinary ``Vote`` rows (``Vote.item_answer``).
 
 ``QueueItem`` is a denormalised copy of each pair's labelling state (votes cast, leases live,
 votes wanted), so "which pair next?" is one walk down a small partial index instead of a count
@@ -18,12 +21,13 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from webapp.pairs.models import Pair
+from webapp.pairs.models import Item, Pair
 from webapp.projects.models import Project
 
 
 class Assignment(models.Model):
-    """One pair served to one annotator: a lease while ``leased``, then its outcome.
+    """One pair, or one item, served to one annotator: a lease while ``leased``, then its
+    outcome. Exactly one of ``pair`` and ``item`` is set: the unit the project labels.
 
     ``token`` is the idempotency key of the vote (or skip) that ends the lease; ``round`` counts
     undos, so a late retry of a vote that was undone since cannot store it again.
@@ -37,7 +41,20 @@ class Assignment(models.Model):
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+", db_index=False)
     pair = models.ForeignKey(
-        Pair, on_delete=models.CASCADE, related_name="assignments", db_index=False
+        Pair,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="assignments",
+        db_index=False,
+    )
+    item = models.ForeignKey(
+        Item,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="assignments",
+        db_index=False,
     )
     annotator = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments"
@@ -63,7 +80,17 @@ class Assignment(models.Model):
                 fields=["pair", "annotator"],
                 condition=Q(repeat_of__isnull=True),
                 name="one_assignment_per_annotator",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["item", "annotator"],
+                condition=Q(item__isnull=False),
+                name="one_item_assignment_per_annotator",
+            ),
+            models.CheckConstraint(
+                condition=Q(pair__isnull=False, item__isnull=True)
+                | Q(pair__isnull=True, item__isnull=False),
+                name="assignment_is_of_a_pair_or_an_item",
+            ),
         ]
         indexes = [
             models.Index(
@@ -84,7 +111,8 @@ class Assignment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"pair {self.pair_id} for {self.annotator_id} ({self.state})"
+        unit = f"pair {self.pair_id}" if self.pair_id else f"item {self.item_id}"
+        return f"{unit} for {self.annotator_id} ({self.state})"
 
 
 class Vote(models.Model):
@@ -116,19 +144,59 @@ class Vote(models.Model):
     assignment = models.OneToOneField(
         Assignment, null=True, blank=True, on_delete=models.SET_NULL, related_name="vote"
     )
+    # A vote derived from an answer on an item (webapp/labelling/derive.py): it goes with the
+    # answer, and its pair is one of the item's derived pairs.
+    item_answer = models.ForeignKey(
+        "ItemAnswer",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="derived_votes",
+        db_index=False,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["pair", "annotator"], name="one_vote_per_annotator")
         ]
+        indexes = [
+            models.Index(
+                fields=["item_answer"],
+                condition=Q(item_answer__isnull=False),
+                name="vote_derived",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.annotator} on {self.pair_id}: {self.choice}"
 
 
-class QueueItem(models.Model):
-    """A pair's labelling state. Kept by triggers, except ``leases``: see the module doc."""
+class QueueRow(models.Model):
+    """What a queue row holds, whatever the unit: answers counted (``votes``: votes on a pair,
+    answers on an item), live leases, answers wanted, priority. webapp/labelling/queue.py
+    serves either table with the same statements (its ``Unit``)."""
+
+    votes = models.IntegerField(default=0)
+    leases = models.IntegerField(default=0)
+    wanted = models.IntegerField(default=3)
+    # How much more votes on this unit are worth than on others (higher first), for orders
+    # that use it: set by the review app's ambiguity-driven votes, 0 otherwise.
+    priority = models.FloatField(default=0, db_default=0)
+    taken = models.GeneratedField(
+        expression=F("votes") + F("leases"),
+        output_field=models.IntegerField(),
+        db_persist=True,
+    )
+
+    class Meta:
+        abstract = True
+
+
+class QueueItem(QueueRow):
+    """A pair's labelling state. Kept by triggers, except ``leases``: see the module doc.
+    A pair derived from an item's answers wants no votes of its own (its ``votes_wanted``
+    is 0); its item is what is served."""
 
     # No database FK checks: the rows come from the pairs themselves (a trigger inserts them,
     # another deletes them with their pair), and per-row checks would slow bulk imports.
@@ -141,17 +209,6 @@ class QueueItem(models.Model):
     )
     project = models.ForeignKey(
         Project, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
-    )
-    votes = models.IntegerField(default=0)
-    leases = models.IntegerField(default=0)
-    wanted = models.IntegerField(default=3)
-    # How much more votes on this pair are worth than on others (higher first), for orders
-    # that use it: set by the review app's ambiguity-driven votes, 0 otherwise.
-    priority = models.FloatField(default=0, db_default=0)
-    taken = models.GeneratedField(
-        expression=F("votes") + F("leases"),
-        output_field=models.IntegerField(),
-        db_persist=True,
     )
 
     class Meta:
@@ -175,6 +232,82 @@ class QueueItem(models.Model):
 
     def __str__(self) -> str:
         return f"pair {self.pair_id}: {self.votes} votes + {self.leases} leases of {self.wanted}"
+
+
+class ItemQueueItem(QueueRow):
+    """An item's labelling state, kept by triggers like QueueItem's (migration
+    0007_item_answers): an item inserted gets its row, an answer inserted or deleted moves
+    ``votes``, the item's ``answers_wanted`` or the project's ``votes_per_pair`` moves
+    ``wanted``."""
+
+    item = models.OneToOneField(
+        Item,
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="queue_item",
+        db_constraint=False,
+    )
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["project", "taken", "item"],
+                condition=Q(taken__lt=F("wanted")),
+                name="item_queue_open_fewest",
+            ),
+            models.Index(
+                "project",
+                models.F("priority").desc(),
+                "taken",
+                "item",
+                condition=Q(taken__lt=F("wanted")),
+                name="item_queue_open_priority",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"item {self.item_id}: {self.votes} answers + {self.leases} leases of {self.wanted}"
+
+
+class ItemAnswer(models.Model):
+    """One annotator's answer on an item, in the payload shape of its kind
+    (webapp/labelling/payloads.py validates it; webapp/labelling/derive.py turns it into
+    votes on the item's pairs). Imported rankings and ratings are answers of named imported
+    annotators, so agreement is computed over them as over people's."""
+
+    class Kind(models.TextChoices):
+        RANKING = "ranking", "Ranking"
+        BEST_WORST = "best_worst", "Best and worst"
+        RATING = "rating", "Rating"
+        PAIRWISE_ATTRIBUTES = "pairwise_attributes", "Pairwise per attribute"
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="answers")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+", db_index=False)
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="item_answers"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    payload = models.JSONField()
+    # The item's positions in the order the annotator saw them (drawn per annotator and item);
+    # empty for imported answers.
+    shown_order = models.JSONField(default=list, blank=True)
+    time_taken_ms = models.PositiveIntegerField(null=True, blank=True)
+    assignment = models.OneToOneField(
+        Assignment, null=True, blank=True, on_delete=models.SET_NULL, related_name="item_answer"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["item", "annotator"], name="one_answer_per_annotator")
+        ]
+        indexes = [models.Index(fields=["project", "kind"], name="item_answer_project_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.annotator} on item {self.item_id}: {self.kind}"
 
 
 class GoldAnswer(models.Model):

@@ -22,6 +22,11 @@ class QueueOrder:
     label: str
     order_by: str  # SQL over the queue row "q"; must end with a unique key so it is total
 
+    def over(self, column: str) -> str:
+        """The order over a queue of another unit (items: ``q.item_id``), whose rows hold the
+        same columns but their own key."""
+        return self.order_by.replace("q.pair_id", f"q.{column}")
+
 
 _ORDERS: dict[str, QueueOrder] = {}
 DEFAULT = "fewest_votes"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,52 +19,82 @@ from django.utils import timezone
 
 from webapp.dbbackend import prepared
 from webapp.labelling import ordering
-from webapp.labelling.leases import ASSIGNMENTS, QUEUE, lease_insert_sql, leases_reclaim
-from webapp.labelling.models import Vote
+from webapp.labelling.leases import (
+    ASSIGNMENTS,
+    ITEM_QUEUE,
+    QUEUE,
+    lease_insert_sql,
+    leases_reclaim,
+)
+from webapp.labelling.models import ItemAnswer, Vote
 from webapp.labelling.repeats import repeat_next
 from webapp.labelling.services import LabellingError
-from webapp.pairs.models import Pair
+from webapp.pairs.models import Item, Pair
 from webapp.projects.models import Project
+from webapp.projects.schemes import labels_items
 
 PAIRS = Pair._meta.db_table
 
 
-def _next_sql(order_by: str) -> str:
+@dataclass(frozen=True)
+class Unit:
+    """What a project labels, as the queue sees it: its queue table, the key column that
+    queue rows, assignments and answers share, and the table of its answers."""
+
+    queue: str
+    column: str
+    answers: str
+
+
+PAIR = Unit(QUEUE, "pair_id", Vote._meta.db_table)
+ITEM = Unit(ITEM_QUEUE, "item_id", ItemAnswer._meta.db_table)
+
+
+def unit_of(project: Project) -> Unit:
+    return ITEM if labels_items(project) else PAIR
+
+
+def _next_sql(order_by: str, unit: Unit = PAIR) -> str:
     # One statement: pick, lock, count the lease, insert the assignment. SKIP LOCKED passes over
     # a pair another request is leasing this instant instead of queueing behind it; the lock
     # makes PostgreSQL re-check "taken < wanted" on the newest row version, so concurrent
-    # requests never lease a pair beyond the votes it wants.
+    # requests never lease a pair beyond the votes it wants. Items: the same, over their queue.
+    c = unit.column
     return f"""
         WITH pick AS (
-            SELECT q.pair_id FROM {QUEUE} q
+            SELECT q.{c} FROM {unit.queue} q
             WHERE q.project_id = %(project)s AND q.taken < q.wanted
               AND NOT EXISTS (SELECT 1 FROM {ASSIGNMENTS} a
-                              WHERE a.pair_id = q.pair_id AND a.annotator_id = %(user)s)
-              AND NOT EXISTS (SELECT 1 FROM {Vote._meta.db_table} v
-                              WHERE v.pair_id = q.pair_id AND v.annotator_id = %(user)s)
+                              WHERE a.{c} = q.{c} AND a.annotator_id = %(user)s)
+              AND NOT EXISTS (SELECT 1 FROM {unit.answers} v
+                              WHERE v.{c} = q.{c} AND v.annotator_id = %(user)s)
             ORDER BY {order_by}
             LIMIT 1
             FOR UPDATE OF q SKIP LOCKED
         ), counted AS (
-            UPDATE {QUEUE} q SET leases = q.leases + 1
-            FROM pick WHERE q.pair_id = pick.pair_id
-            RETURNING q.pair_id
+            UPDATE {unit.queue} q SET leases = q.leases + 1
+            FROM pick WHERE q.{c} = pick.{c}
+            RETURNING q.{c}
         )
-        {lease_insert_sql(source="counted", shown_order="%(order)s")}
+        {lease_insert_sql(source="counted", shown_order="%(order)s", column=c)}
         RETURNING id
     """
 
 
 def assignment_next(*, project: Project, annotator: Any, now: datetime | None = None) -> int | None:
-    """Lease the next open pair to the annotator; the new assignment's id, or None if no pair
-    is open for them. A due self-consistency repeat comes first (webapp/labelling/repeats.py;
-    off unless the project turns it on). The side each response is shown on is drawn here,
-    per annotator and pair, and kept on the assignment (and later the vote)."""
+    """Lease the next open pair (an item, in a project that labels items) to the annotator;
+    the new assignment's id, or None if none is open for them. A due self-consistency repeat
+    of a pair comes first (webapp/labelling/repeats.py; off unless the project turns it on).
+    The side each response is shown on is drawn here, per annotator and pair, and kept on the
+    assignment (and later the vote); an item's order is drawn from its assignment's token
+    (webapp/labelling/item_answers.py)."""
     now = now or timezone.now()
-    repeat_id = repeat_next(project=project, annotator=annotator, now=now)
-    if repeat_id is not None:
-        return repeat_id
-    sql = _next_sql(ordering.get(project.queue_order).order_by)
+    unit = unit_of(project)
+    if unit is PAIR:
+        repeat_id = repeat_next(project=project, annotator=annotator, now=now)
+        if repeat_id is not None:
+            return repeat_id
+    sql = _next_sql(ordering.get(project.queue_order).over(unit.column), unit)
     for attempt in range(3):
         params = {
             "project": project.pk,
@@ -95,6 +126,8 @@ def votes_wanted_raise(*, project: Project, pair_ids: list[int], extra: int) -> 
         raise LabellingError("ask for at least one more vote")
     if not pair_ids:
         return 0
+    if labels_items(project):
+        return _answers_wanted_move(project=project, pair_ids=pair_ids, by=extra)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -114,6 +147,8 @@ def votes_wanted_lower(*, project: Project, pair_ids: list[int], fewer: int) -> 
     so no vote already given or being given is refused. Returns how many pairs it lowered."""
     if fewer < 1 or not pair_ids:
         return 0
+    if labels_items(project):
+        return _answers_wanted_move(project=project, pair_ids=pair_ids, by=-fewer)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -124,6 +159,29 @@ def votes_wanted_lower(*, project: Project, pair_ids: list[int], fewer: int) -> 
                 AND q.wanted > q.taken
             """,
             {"project": project.pk, "ids": list(pair_ids), "fewer": fewer},
+        )
+        return cursor.rowcount
+
+
+def _answers_wanted_move(*, project: Project, pair_ids: list[int], by: int) -> int:
+    """votes_wanted_raise / _lower in a project that labels items: more (or fewer) votes on a
+    derived pair are more (or fewer) answers on its item, which is what is served. Lowering
+    never goes below the answers an item has or has leased out. Returns the items moved."""
+    items = Item._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {items} i
+            SET answers_wanted = CASE WHEN %(by)s > 0
+                THEN least(32767, greatest(q.wanted, q.votes) + %(by)s)
+                ELSE greatest(q.taken, q.wanted + %(by)s) END
+            FROM {ITEM_QUEUE} q
+            WHERE q.item_id = i.id AND i.project_id = %(project)s
+                AND i.id IN (SELECT item_id FROM {PAIRS} WHERE id = ANY(%(ids)s)
+                             AND project_id = %(project)s)
+                AND (%(by)s > 0 OR q.wanted > q.taken)
+            """,
+            {"project": project.pk, "ids": list(pair_ids), "by": by},
         )
         return cursor.rowcount
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, transaction
 
@@ -90,7 +90,7 @@ def repeat_answer_store(*, assignment: Assignment, choice: str, now: datetime) -
     answer = RepeatAnswer.objects.create(
         assignment=assignment,
         project_id=assignment.project_id,
-        pair_id=assignment.pair_id,
+        pair_id=cast(int, assignment.pair_id),  # a repeat is always of a pair
         annotator_id=assignment.annotator_id,
         choice=choice,
         shown_order=assignment.shown_order,

@@ -14,10 +14,19 @@ from django.db.models import Count, F, Model, Q, QuerySet
 from django.utils import timezone
 
 from webapp.dbbackend import prepared
-from webapp.labelling.models import AgreementReport, Assignment, GoldAnswer, HumanLabel, Vote
+from webapp.labelling.models import (
+    AgreementReport,
+    Assignment,
+    GoldAnswer,
+    HumanLabel,
+    ItemQueueItem,
+    QueueItem,
+    Vote,
+)
 from webapp.pairs.models import Pair, Prompt, Response
 from webapp.pairs.previews import with_previews
 from webapp.projects.models import Membership, Project
+from webapp.projects.schemes import labels_items
 
 PAIRS = Pair._meta.db_table
 PROMPTS = Prompt._meta.db_table
@@ -154,18 +163,21 @@ class ProjectProgress:
 
 
 def project_progress(*, project: Project, fresh: bool = False) -> ProjectProgress:
-    """Votes cast against votes wanted, over all of the project's pairs (cached briefly)."""
+    """Votes cast against votes wanted, over all of the project's pairs (cached briefly); in a
+    project that labels items, answers against answers wanted over its items."""
     key = f"labelling:progress:{project.pk}"
     if not fresh:
         cached = cache.get(key)
         if cached is not None:
             return ProjectProgress(*cached)
+    table = (ItemQueueItem if labels_items(project) else QueueItem)._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            """
+            f"""
             SELECT coalesce(sum(least(votes, wanted)), 0), coalesce(sum(wanted), 0), count(*),
                 count(*) FILTER (WHERE votes >= wanted)
-            FROM labelling_queueitem WHERE project_id = %s
+            FROM {table}
+            WHERE project_id = %s
             """,
             [project.pk],
         )

@@ -8,14 +8,22 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from webapp.dbbackend import prepared
-from webapp.labelling.models import Assignment, GoldAnswer, QueueItem, Vote
+from webapp.labelling.items import item_answers_derive
+from webapp.labelling.models import (
+    Assignment,
+    GoldAnswer,
+    ItemAnswer,
+    ItemQueueItem,
+    QueueItem,
+    Vote,
+)
 from webapp.labelling.repeats import repeat_answer_store
 from webapp.pairs.models import Pair
 from webapp.projects.models import Project
@@ -74,6 +82,15 @@ VoteStatus = Literal["stored", "duplicate", "stale", "not_needed"]
 class VoteResult:
     status: VoteStatus
     vote_id: int | None = None
+
+
+def queue_row_of(assignment: Assignment) -> Any:
+    """The queue row (as a one-row queryset) of the unit the assignment serves: its pair's,
+    or its item's."""
+    if assignment.item_id is not None:
+        return ItemQueueItem.objects.filter(item_id=assignment.item_id)
+    # the check constraint: an assignment without an item has a pair
+    return QueueItem.objects.filter(pair_id=cast(int, assignment.pair_id))
 
 
 def _locked_assignment(*, project: Project, annotator: Any, token: uuid.UUID) -> Assignment:
@@ -152,6 +169,7 @@ _VOTE_SQL = """
         WHERE token = %(token)s AND project_id = %(project)s AND annotator_id = %(user)s
           AND state = 'leased' AND round = %(round)s
           AND repeat_of_id IS NULL  -- a self-consistency repeat stores no Vote: slow path
+          AND pair_id IS NOT NULL  -- an item takes an answer, not a vote: slow path refuses
         FOR UPDATE
     ), v AS (
         INSERT INTO labelling_vote (pair_id, annotator_id, choice, strength, rationale,
@@ -190,6 +208,9 @@ def _vote_otherwise(
     """Every vote the one-statement path did not store; see vote_submit."""
     with transaction.atomic():
         assignment = _locked_assignment(project=project, annotator=annotator, token=token)
+        pair_id = assignment.pair_id
+        if pair_id is None:
+            raise LabellingError("this serves an item: send an answer, not a vote", field="token")
         if round != assignment.round or assignment.state == Assignment.State.SKIPPED:
             return VoteResult("stale")
         if assignment.state == Assignment.State.VOTED:
@@ -205,14 +226,14 @@ def _vote_otherwise(
             )
             return VoteResult("stored")
         if assignment.state == Assignment.State.EXPIRED:
-            queue = QueueItem.objects.select_for_update().get(pair_id=assignment.pair_id)
+            queue = QueueItem.objects.select_for_update().get(pair_id=pair_id)
             if queue.taken >= queue.wanted:
                 return VoteResult("not_needed")
         elapsed_ms = max(0, int((now - assignment.served_at).total_seconds() * 1000))
         if time_taken_ms is None or not 0 <= time_taken_ms <= elapsed_ms:
             time_taken_ms = elapsed_ms  # the page's own clock runs from display, never longer
         vote = Vote.objects.create(
-            pair_id=assignment.pair_id,
+            pair_id=pair_id,
             annotator=annotator,
             choice=choice_for_side(side=side, shown_order=assignment.shown_order),
             strength=strength,
@@ -222,7 +243,7 @@ def _vote_otherwise(
             assignment=assignment,
         )
         if assignment.state == Assignment.State.LEASED:
-            QueueItem.objects.filter(pair_id=assignment.pair_id).update(leases=F("leases") - 1)
+            queue_row_of(assignment).update(leases=F("leases") - 1)
         assignment.state = Assignment.State.VOTED
         assignment.finished_at = now
         assignment.save(update_fields=["state", "finished_at"])
@@ -232,8 +253,9 @@ def _vote_otherwise(
 def assignment_skip(
     *, project: Project, annotator: Any, token: uuid.UUID, round: int, now: datetime | None = None
 ) -> bool:
-    """Give the pair back without a vote; it is not served to this annotator again. False if
-    there was nothing to skip (already voted or skipped, or a request from before an undo)."""
+    """Give the pair (or item) back without a vote; it is not served to this annotator again.
+    False if there was nothing to skip (already voted or skipped, or a request from before an
+    undo)."""
     now = now or timezone.now()
     with transaction.atomic():
         assignment = _locked_assignment(project=project, annotator=annotator, token=token)
@@ -244,7 +266,7 @@ def assignment_skip(
             return False
         # a self-consistency repeat never held a lease on the queue row
         if assignment.state == Assignment.State.LEASED and assignment.repeat_of_id is None:
-            QueueItem.objects.filter(pair_id=assignment.pair_id).update(leases=F("leases") - 1)
+            queue_row_of(assignment).update(leases=F("leases") - 1)
         assignment.state = Assignment.State.SKIPPED
         assignment.finished_at = now
         assignment.save(update_fields=["state", "finished_at"])
@@ -257,6 +279,7 @@ class Undone:
     side: str
     strength: int | None
     rationale: str
+    payload: dict[str, Any] | None = None  # an answer on an item: the one taken back
 
 
 def vote_undo(*, project: Project, annotator: Any, now: datetime | None = None) -> Undone | None:
@@ -279,15 +302,11 @@ def vote_undo(*, project: Project, annotator: Any, now: datetime | None = None) 
         )
         if assignment is None:
             return None
+        if assignment.item_id is not None:
+            return _answer_undo(project=project, assignment=assignment, now=now)
         vote = Vote.objects.filter(assignment=assignment).first()
         Vote.objects.filter(assignment=assignment).delete()
-        QueueItem.objects.filter(pair_id=assignment.pair_id).update(leases=F("leases") + 1)
-        assignment.state = Assignment.State.LEASED
-        assignment.round += 1
-        assignment.served_at = now
-        assignment.expires_at = now + timedelta(minutes=project.lease_minutes)
-        assignment.finished_at = None
-        assignment.save(update_fields=["state", "round", "served_at", "expires_at", "finished_at"])
+        _lease_again(project=project, assignment=assignment, now=now)
     side = ""
     if vote is not None:
         side = vote.choice
@@ -299,6 +318,29 @@ def vote_undo(*, project: Project, annotator: Any, now: datetime | None = None) 
         side=side,
         strength=vote.strength if vote else None,
         rationale=vote.rationale if vote else "",
+    )
+
+
+def _lease_again(*, project: Project, assignment: Assignment, now: datetime) -> None:
+    queue_row_of(assignment).update(leases=F("leases") + 1)
+    assignment.state = Assignment.State.LEASED
+    assignment.round += 1
+    assignment.served_at = now
+    assignment.expires_at = now + timedelta(minutes=project.lease_minutes)
+    assignment.finished_at = None
+    assignment.save(update_fields=["state", "round", "served_at", "expires_at", "finished_at"])
+
+
+def _answer_undo(*, project: Project, assignment: Assignment, now: datetime) -> Undone:
+    """vote_undo for an item: its answer and the votes it derived go, its pairs' margins follow.
+    The caller holds the assignment's row lock."""
+    answer = ItemAnswer.objects.filter(assignment=assignment).first()
+    payload = answer.payload if answer else None
+    ItemAnswer.objects.filter(assignment=assignment).delete()  # its derived votes with it
+    item_answers_derive(project=project, item_ids=[cast(int, assignment.item_id)])
+    _lease_again(project=project, assignment=assignment, now=now)
+    return Undone(
+        assignment_id=assignment.pk, side="", strength=None, rationale="", payload=payload
     )
 
 

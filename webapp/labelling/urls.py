@@ -1,6 +1,6 @@
 from django.urls import path
 
-from webapp.labelling import views
+from webapp.labelling import item_views, views
 
 app_name = "labelling"
 urlpatterns = [
@@ -8,6 +8,7 @@ urlpatterns = [
     path("projects/<int:project_id>/label/", views.label_page, name="page"),
     path("projects/<int:project_id>/label/next/", views.label_next, name="next"),
     path("projects/<int:project_id>/label/vote/", views.label_vote, name="vote"),
+    path("projects/<int:project_id>/label/answer/", item_views.label_answer, name="answer"),
     path("projects/<int:project_id>/label/skip/", views.label_skip, name="skip"),
     path("projects/<int:project_id>/label/undo/", views.label_undo, name="undo"),
     path("projects/<int:project_id>/label/progress/", views.label_progress, name="progress"),

@@ -6,7 +6,6 @@ person's vote, the pair's imported label, the responses' models, or which side i
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,11 +16,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from webapp.jobs.services import job_create
-from webapp.labelling import leases, queue, selectors, services
+from webapp.labelling import item_views, leases, queue, selectors, services
+from webapp.labelling.item_views import token_of
 from webapp.labelling.models import Assignment, Vote
 from webapp.pairs.models import Response
 from webapp.pairs.selectors import pair_for_project
 from webapp.projects.models import Membership
+from webapp.projects.schemes import labels_items
 from webapp.projects.selectors import project_for_user, projects_for_user
 
 # The labelling page holds the pair shown and the next one, already fetched.
@@ -41,6 +42,7 @@ class Shown:
 
 def _shown(assignment: Assignment, undone: services.Undone | None = None) -> Shown:
     pair = assignment.pair
+    assert pair is not None, "a pairwise project's assignments serve pairs"
     if assignment.shown_order == Vote.Order.AB:
         return Shown(assignment, pair.response_a, pair.response_b, undone)
     return Shown(assignment, pair.response_b, pair.response_a, undone)
@@ -48,17 +50,12 @@ def _shown(assignment: Assignment, undone: services.Undone | None = None) -> Sho
 
 def _fragment(request: HttpRequest, project: Any, assignment_id: int | None) -> HttpResponse:
     """The next pair for the page's buffer, or the "nothing left" note."""
+    if labels_items(project):
+        return item_views.item_fragment(request, project, assignment_id)
     context: dict[str, Any] = {"project": project}
     if assignment_id is not None:
         context["shown"] = _shown(selectors.assignment_to_show(assignment_id=assignment_id))
     return render(request, "labelling/_next.html", context)
-
-
-def _token(request: HttpRequest) -> tuple[uuid.UUID, int]:
-    try:
-        return uuid.UUID(request.POST.get("token", "")), int(request.POST.get("round", "0"))
-    except ValueError:
-        raise Http404("No such assignment") from None
 
 
 def _int_or_none(value: str | None, field: str) -> int | None:
@@ -92,6 +89,8 @@ def annotator_home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def label_page(request: HttpRequest, project_id: int) -> HttpResponse:
     project, role = project_for_user(user=request.user, project_id=project_id)
+    if labels_items(project):
+        return item_views.item_label_page(request, project, role)
     leases.leases_reclaim_if_due(project=project)
     held = selectors.assignments_live(project=project, annotator=request.user, limit=HELD)
     for _ in range(HELD - len(held)):
@@ -127,7 +126,7 @@ def label_next(request: HttpRequest, project_id: int) -> HttpResponse:
 @require_POST
 def label_vote(request: HttpRequest, project_id: int) -> HttpResponse:
     project, _ = project_for_user(user=request.user, project_id=project_id)
-    token, round_ = _token(request)
+    token, round_ = token_of(request)
     try:
         result = services.vote_submit(
             project=project,
@@ -157,7 +156,7 @@ def label_vote(request: HttpRequest, project_id: int) -> HttpResponse:
 @require_POST
 def label_skip(request: HttpRequest, project_id: int) -> HttpResponse:
     project, _ = project_for_user(user=request.user, project_id=project_id)
-    token, round_ = _token(request)
+    token, round_ = token_of(request)
     try:
         skipped = services.assignment_skip(
             project=project, annotator=request.user, token=token, round=round_
@@ -186,6 +185,8 @@ def label_undo(request: HttpRequest, project_id: int) -> HttpResponse:
     undone = services.vote_undo(project=project, annotator=request.user)
     if undone is None:
         return HttpResponse(status=204)
+    if labels_items(project):
+        return item_views.item_fragment(request, project, undone.assignment_id, undone)
     assignment = selectors.assignment_to_show(assignment_id=undone.assignment_id)
     context = {"project": project, "shown": _shown(assignment, undone)}
     return render(request, "labelling/_next.html", context)

@@ -32,3 +32,13 @@ def pair_key(
 
 def canonical(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def derived_pair_key(*, item_id: int, first: int, second: int, attribute: str) -> bytes:
+    """The key of the pair an item's answers derive between two of its positions on one
+    attribute: tagged, so it never meets a plain pair's key."""
+    return _digest(b"d" + f"{item_id}:{first}:{second}:{attribute}".encode())
+
+
+def item_key(*, prompt: bytes, responses: list[bytes], external_id: str) -> bytes:
+    return _digest(b"i" + prompt + b"".join(responses) + b"\x00" + external_id.encode())

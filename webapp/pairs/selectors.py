@@ -65,7 +65,10 @@ class PairTexts:
 
 
 def pair_texts(*, project: Project) -> PairTexts:
-    """The project's pairs and their texts, in one query (what scoring and the checks read)."""
+    """The project's pairs and their texts, in one query (what scoring, training and the checks
+    read). Pairs derived from items about one attribute are left out: they are per-attribute
+    preferences (exports carry them), and one reward, or a cycle, mixing attributes would
+    mean nothing; a derived overall pair is read as any pair."""
     out = PairTexts()
     with connection.cursor() as cursor:
         cursor.execute(
@@ -77,7 +80,7 @@ def pair_texts(*, project: Project) -> PairTexts:
             JOIN {Prompt._meta.db_table} pr ON pr.id = p.prompt_id
             JOIN {Response._meta.db_table} ra ON ra.id = p.response_a_id
             JOIN {Response._meta.db_table} rb ON rb.id = p.response_b_id
-            WHERE p.project_id = %s ORDER BY p.id
+            WHERE p.project_id = %s AND p.attribute = '' ORDER BY p.id
             """,
             [project.pk],
         )

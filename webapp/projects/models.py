@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from webapp.projects.schemes import default_scheme_settings
+
 # One key each on the labelling page (Q W E R T Y U I O): a vote's strength is below this.
 MAX_STRENGTH_LEVELS = 9
 
@@ -15,6 +17,15 @@ class Project(models.Model):
     class LabelScheme(models.TextChoices):
         # Which of the two responses is better; a tie and "both bad" are always allowed.
         PAIRWISE = "pairwise", "Pairwise: A / B / tie / both bad"
+        # The schemes below label an Item (a prompt with several responses, webapp/pairs) and
+        # store an ItemAnswer (webapp/labelling); each answer derives votes on Pair rows.
+        # K >= 3 responses ordered best to worst, ties allowed; or, with ranking_mode
+        # "best_worst", only the best and the worst of a shown subset.
+        RANKING = "ranking", "Ranking: order the responses best to worst"
+        # Each response rated on the named attributes of scheme_settings.
+        RATING = "rating", "Rating: each response on named attributes"
+        # Two responses: which is better on each named attribute, and overall.
+        PAIRWISE_ATTRIBUTES = "pairwise_attributes", "Pairwise per attribute and overall"
 
     name = models.CharField(max_length=200, unique=True)
     description = models.TextField(blank=True)
@@ -22,6 +33,9 @@ class Project(models.Model):
     label_scheme = models.CharField(
         max_length=20, choices=LabelScheme.choices, default=LabelScheme.PAIRWISE
     )
+    # Attributes, ranking mode and pair derivation: read and validated only through
+    # webapp/projects/schemes.py (scheme_settings_parse).
+    scheme_settings = models.JSONField(default=default_scheme_settings, blank=True)
     strength_scale = models.JSONField(
         default=default_strength_scale,
         help_text="Names of the graded strength levels, weakest first.",

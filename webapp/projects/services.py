@@ -5,11 +5,20 @@ from typing import Any
 from django.db import transaction
 
 from webapp.projects.models import Membership, Project
+from webapp.projects.schemes import SchemeSettingsError, scheme_settings_parse
 
 
 @transaction.atomic
 def project_create(*, name: str, created_by: Any = None, **fields: Any) -> Project:
-    """Create a project; its creator becomes its first admin."""
+    """Create a project; its creator becomes its first admin. A ``label_scheme`` outside
+    Project.LabelScheme or bad ``scheme_settings`` raise SchemeSettingsError (a ValueError)."""
+    scheme = fields.get("label_scheme", Project.LabelScheme.PAIRWISE)
+    if scheme not in Project.LabelScheme.values:
+        raise SchemeSettingsError(
+            "label_scheme", f"must be one of {', '.join(Project.LabelScheme.values)}"
+        )
+    if "scheme_settings" in fields:
+        fields["scheme_settings"] = scheme_settings_parse(fields["scheme_settings"]).as_json()
     project = Project.objects.create(name=name, created_by=created_by, **fields)
     if created_by is not None:
         Membership.objects.create(project=project, user=created_by, role=Membership.Role.ADMIN)
@@ -52,6 +61,14 @@ def project_settings_update(
             "queue_order", "lease_minutes",
         ]
     )  # fmt: skip
+    return project
+
+
+def project_scheme_settings_update(*, project: Project, scheme_settings: Any) -> Project:
+    """Validate and save the scheme settings (SchemeSettingsError names a bad field). Answers
+    given already keep the pairs they derived; new answers derive with the new settings."""
+    project.scheme_settings = scheme_settings_parse(scheme_settings).as_json()
+    project.save(update_fields=["scheme_settings"])
     return project
 
 

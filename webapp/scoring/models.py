@@ -6,7 +6,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 from webapp.jobs.models import Job, JobRun
-from webapp.pairs.models import Pair
+from webapp.pairs.models import Item, Pair
 from webapp.projects.models import Project
 
 
@@ -55,6 +55,29 @@ class PairScore(models.Model):
 
     def __str__(self) -> str:
         return f"pair {self.pair_id}: mu={self.mu:.3f} sigma={self.sigma:.3f}"
+
+
+class AttributeScore(models.Model):
+    """One response's out-of-fold predicted score on one attribute, from the per-attribute
+    heads a scoring run of a rating project fits (workers/rm/attributes.py)."""
+
+    run = models.ForeignKey(ScoringRun, on_delete=models.CASCADE, related_name="attribute_scores")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+", db_index=False)
+    position = models.PositiveSmallIntegerField()
+    attribute = models.CharField(max_length=40)
+    predicted = models.FloatField()  # mean over the M heads
+    spread = models.FloatField()  # population std over the M heads
+    rating = models.FloatField(null=True)  # the annotators' mean, null where unrated
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "item", "position", "attribute"], name="one_attribute_score"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"item {self.item_id} #{self.position} {self.attribute}: {self.predicted:.3f}"
 
 
 class EncodeShard(models.Model):

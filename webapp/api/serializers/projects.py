@@ -20,6 +20,14 @@ class ProjectDetailSerializer(ProjectSerializer):
     strength_scale = serializers.ListField(child=serializers.CharField())
     strength_required = serializers.BooleanField()
     votes_per_pair = serializers.IntegerField()
+    label_scheme = serializers.CharField(
+        help_text="pairwise, ranking, rating or pairwise_attributes: what is labelled."
+    )
+    scheme_settings = serializers.JSONField(
+        help_text="Attributes (name, low, high, description), ranking_mode, best_worst_shown, "
+        "derivation (all or best_vs_rest) and overall weights."
+    )
+    items = serializers.IntegerField(help_text="Items of several responses (0 for pairs).")
     pairs = serializers.IntegerField()
     pairs_by_split = serializers.DictField(child=serializers.IntegerField())
     # Imported labels are not for annotators: null for them.

@@ -35,11 +35,13 @@ from webapp.labelling import selectors as labelling_selectors
 from webapp.labelling import services as labelling
 from webapp.labelling.models import Assignment, Vote
 from webapp.projects.models import MAX_STRENGTH_LEVELS, Membership, Project
+from webapp.projects.schemes import labels_items
 from webapp.projects.selectors import project_for_user
 
 
 def _assignment_data(assignment: Assignment, project: Project) -> dict[str, Any]:
     pair = assignment.pair
+    assert pair is not None, "a pairwise project's assignments serve pairs"
     left, right = pair.response_a, pair.response_b
     if assignment.shown_order == Vote.Order.BA:
         left, right = right, left
@@ -117,6 +119,8 @@ def _caller(request: HttpRequest, project_id: int) -> tuple[Project, Any] | None
         )
     except Http404:
         return None
+    if labels_items(project):
+        return None  # the DRF view says where items are served
     return project, user
 
 
@@ -183,6 +187,9 @@ def _vote_fast(request: HttpRequest, project_id: int) -> HttpResponse | None:
 def assignment_next(request: Request, project_id: int) -> Response:
     """The pair to label next, blind: a lease you already hold, else a newly leased one."""
     project, _ = project_for_request(request, project_id, Membership.Role.ANNOTATOR)
+    if labels_items(project):
+        message = "This project labels items: POST items/next/ and answers/ instead."
+        return Response(error_body(409, "labels_items", message), status=409)
     body = _next(project, request.user)
     if body is None:
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -12,8 +12,10 @@ from rest_framework.response import Response
 from webapp.api.common import project_for_request
 from webapp.api.errors import READ_ERRORS
 from webapp.api.serializers.projects import ProjectDetailSerializer, ProjectSerializer
+from webapp.pairs.models import Item
 from webapp.pairs.selectors import pair_counts
 from webapp.projects.models import Membership
+from webapp.projects.schemes import labels_items, scheme_settings_of
 from webapp.projects.selectors import projects_for_user
 
 
@@ -56,6 +58,9 @@ def project_detail(request: Request, project_id: int) -> Response:
         "guidelines": project.guidelines,
         "strength_scale": list(project.strength_scale or []),
         "strength_required": project.strength_required,
+        "label_scheme": project.label_scheme,
+        "scheme_settings": scheme_settings_of(project).as_json(),
+        "items": Item.objects.filter(project=project).count() if labels_items(project) else 0,
         "votes_per_pair": project.votes_per_pair,
         "pairs": counts["total"],
         "pairs_by_split": counts["by_split"],
