@@ -147,8 +147,10 @@ def _next_queued(*, run: ScoringRun) -> EncodeShard | None:
         shard = shard_claim(shard_id=shard_id)
         if shard is not None:
             return shard
-        # another worker took it between the look and the claim, or the job ended
-        if not Job.objects.filter(scoring_run=run, status=Job.Status.RUNNING).exists():
+        # another worker took it between the look and the claim (look again), or the job
+        # ended or was asked to stop (the caller's cancel check takes it from there)
+        live = Job.objects.filter(scoring_run=run, status=Job.Status.RUNNING)
+        if not live.filter(cancel_requested=False).exists():
             return None
 
 
