@@ -15,6 +15,8 @@ scores and flags, a check run its flags, a training run its registered model
                      noise model on the run (P(wrong) per pair, from the answers so far),
                      rebuild the review queue from the run's flags in its order; ask for more
                      human votes on the most ambiguous pairs, where the project wants them
+                     (a steps project's run: one more answer on each solution flagged for its
+                     first error or its final answer)
     check run        refit the noise model (check results are among its features), rebuild
                      the review queue with the new checks flags
     review decisions a refit, as a job, once ``refit_every`` decisions came in since the last
@@ -34,6 +36,7 @@ from webapp.exports.services import export_snapshots_fail, exports_reap
 from webapp.imports.services import import_batches_fail
 from webapp.jobs.models import Job
 from webapp.jobs.services import JobReporter
+from webapp.labelling.queue import answers_wanted_raise
 from webapp.projects.models import Project
 from webapp.review.ambiguity import ambiguity_votes_request
 from webapp.review.learning import noise_fit_create, noise_fit_execute
@@ -41,6 +44,7 @@ from webapp.review.models import NoiseFit
 from webapp.review.queue import review_queue_rebuild
 from webapp.scoring.attributes import answer_contradictions_flag, attribute_scores_fit
 from webapp.scoring.models import ScoringRun
+from webapp.scoring.selectors import step_flags_to_relabel
 from webapp.scoring.shards import shards_abandon
 
 
@@ -51,7 +55,11 @@ def _refit_in_process(project: Project) -> None:
 
 def after_scoring(*, run: ScoringRun) -> None:
     """A rating project's attribute heads add their flags to the run's; then the noise model,
-    the review queue and the ambiguity-driven votes follow the new run's flags and scores."""
+    the review queue and the ambiguity-driven votes follow the new run's flags and scores; a
+    steps run's flagged solutions are asked for more answers instead."""
+    if run.project.label_scheme == Project.LabelScheme.STEPS:
+        after_step_scoring(run=run)
+        return
     if run.project.label_scheme == Project.LabelScheme.RATING:
         # still the run's job: its page shows the heads' progress until the job succeeds
         attribute_scores_fit(run=run, progress=JobReporter(run.job) if run.job else None)
@@ -60,6 +68,14 @@ def after_scoring(*, run: ScoringRun) -> None:
     _refit_in_process(run.project)
     review_queue_rebuild(project=run.project, run_id=run.pk)
     ambiguity_votes_request(run_id=run.pk)
+
+
+def after_step_scoring(*, run: ScoringRun) -> None:
+    """Each solution the step run flagged for a human first error far from the model's, or
+    for labels against its final answer, wants one more human answer (once per run); the
+    review page lists every flag of the run as it is."""
+    flagged = step_flags_to_relabel(run_id=run.pk)
+    answers_wanted_raise(project=run.project, item_ids=flagged, extra=1)
 
 
 def after_checks(*, run: CheckRun) -> None:

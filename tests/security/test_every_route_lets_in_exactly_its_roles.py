@@ -30,8 +30,12 @@ from tests.factories import MembershipFactory, ProjectFactory
 from tests.labelling.helpers import lease, make_items
 from webapp.exports.selectors import ExportSpec
 from webapp.exports.services import export_create, export_write
+from webapp.imports.models import ImportBatch
 from webapp.imports.services import import_batch_create
+from webapp.imports.step_items import steps_load
+from webapp.imports.steps import ParsedSteps
 from webapp.jobs.services import job_create
+from webapp.pairs.models import Item
 from webapp.projects.selectors import role_in_project
 from webapp.registry.models import RegisteredModel
 from webapp.scoring.models import ScoringRun
@@ -65,6 +69,8 @@ class World:
     training: Any
     model: Any
     item: Any
+    steps: Any  # a steps project, whose members are those of project, in the same roles
+    step_item: Any
     clients: dict[str, Client]
     users: dict[str, Any]
 
@@ -77,6 +83,23 @@ def lease_of(w: World, visitor: str) -> dict[str, Any]:
         if assignment is not None:
             return {"token": str(assignment.token), "round": assignment.round, "choice": "left"}
     return {"token": str(uuid.uuid4()), "round": 0, "choice": "left"}
+
+
+def step_lease_of(w: World, visitor: str) -> dict[str, Any]:
+    user = w.users.get(visitor)
+    if user is not None and role_in_project(user=user, project=w.steps):
+        assignment = lease(w.steps, user)
+        if assignment is not None:
+            return {"token": str(assignment.token), "round": assignment.round}
+    return {"token": str(uuid.uuid4()), "round": 0}
+
+
+def steps_project(w: World) -> dict[str, Any]:
+    return {"project_id": w.steps.pk}
+
+
+def step_item_args(w: World) -> dict[str, Any]:
+    return {"project_id": w.steps.pk, "item_id": w.step_item.pk}
 
 
 def answer_of(w: World, visitor: str) -> dict[str, Any]:
@@ -122,6 +145,10 @@ MATRIX: dict[str, Rule] = {
     "labelling:skip": Rule("annotator", ("POST",), args=project, data=lease_of),
     "labelling:undo": Rule("annotator", ("POST",), args=project),
     "labelling:progress": Rule("annotator", args=project),
+    # the step page posts JSON: a form here is a 400 ("expected token..."), never a refusal
+    "labelling:steps": Rule("annotator", args=steps_project),
+    "labelling:steps_answer": Rule("annotator", ("POST",), args=steps_project),
+    "labelling:steps_skip": Rule("annotator", ("POST",), args=steps_project, data=step_lease_of),
     "labelling:gold": Rule("admin", ("GET", "POST"), args=project),
     "labelling:agreement": Rule("reviewer", args=project),
     "exports:list": Rule("reviewer", ("GET",), args=project),
@@ -174,6 +201,11 @@ MATRIX: dict[str, Rule] = {
     "review:history": Rule("reviewer", args=pair_args),
     "review:dashboard": Rule("reviewer", args=project),
     "review:chart": Rule("reviewer", args=lambda w: {**project(w), "name": "mu-by-flag"}),
+    "review:steps": Rule("reviewer", args=steps_project),
+    "review:step_item": Rule("reviewer", args=step_item_args),
+    "review:step_decide": Rule(
+        "reviewer", ("POST",), args=step_item_args, data=lambda w, v: {"outcome": "keep"}
+    ),
     "review:settings": Rule("admin", ("GET", "POST"), args=project),
     "api:review-decisions": Rule("reviewer", ("GET", "POST"), args=project),
     "api:pair-review-decisions": Rule("reviewer", args=pair_args),
@@ -216,6 +248,8 @@ def test_every_route_has_an_entry() -> None:
 def world(db: Any, tmp_path: Path) -> World:
     mine = ProjectFactory(name="Ours")
     theirs = ProjectFactory(name="Theirs")
+    steps = ProjectFactory(name="Our steps", label_scheme="steps")
+    step_items = steps_made(steps, 12)
     made = make_pairs(mine, 12)  # enough for a lease per visitor and labelling route
     people = {
         "stranger": (theirs, "admin"),
@@ -230,6 +264,8 @@ def world(db: Any, tmp_path: Path) -> World:
         # no password: hashing one is slow, and force_login needs none
         users[name] = User.objects.create(username=f"matrix-{name}")
         MembershipFactory(project=where, user=users[name], role=role)
+        if where == mine:
+            MembershipFactory(project=steps, user=users[name], role=role)
         clients[name] = Client()
         clients[name].force_login(users[name])
     upload = tmp_path / "pairs.jsonl"
@@ -254,9 +290,24 @@ def world(db: Any, tmp_path: Path) -> World:
         training=training,
         model=model,
         item=make_items(mine, 1, k=2)[0],
+        steps=steps,
+        step_item=step_items[0],
         clients=clients,
         users=users,
     )
+
+
+def steps_made(project: Any, n: int) -> list[Any]:
+    """n solutions of three steps, as the step importer stores them."""
+    batch = ImportBatch.objects.create(project=project, file_name="steps.jsonl")
+    records = [
+        ParsedSteps(i + 1, f"Problem {i}", ["a", "b", "c"], None, external_id=str(i))
+        for i in range(n)
+    ]
+    steps_load(
+        batch=batch, records=records, fmt="x", reject=lambda e: None, annotator_id=lambda n: 0
+    )
+    return list(Item.objects.filter(project=project).order_by("pk"))
 
 
 def relogin(w: World, visitor: str) -> None:

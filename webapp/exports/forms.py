@@ -33,6 +33,16 @@ class ExportForm(forms.Form):
     reviewed_only = forms.BooleanField(
         required=False, help_text="Only pairs a reviewer decided on (once review exists)."
     )
+    step_layout = forms.ChoiceField(
+        label="Step layout",
+        required=False,
+        choices=[
+            ("", "pairs: not a steps project"),
+            ("stepwise", "stepwise supervision (prompt, completions, labels)"),
+            ("first_error", "first error (ProcessBench's layout)"),
+        ],
+        help_text="For a steps project only.",
+    )
 
     def __init__(self, *args: Any, splits: list[str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -57,4 +67,5 @@ class ExportForm(forms.Form):
             min_strength=data.get("min_strength"),
             reviewed_only=bool(data.get("reviewed_only")),
             split=data.get("split") or "",
+            layout=data.get("step_layout") or "",
         )

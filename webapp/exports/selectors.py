@@ -70,10 +70,13 @@ class ExportSpec:
     min_strength: float | None = None  # leave out pairs whose mu is below this, or unknown
     reviewed_only: bool = False  # only pairs a reviewer decided on
     split: str = ""  # only this split; "" for all
+    # A steps project's layout: "stepwise" (the default) or "first_error" (exports/steps.py).
+    layout: str = ""
 
     def filters(self) -> dict[str, Any]:
         values = asdict(self)
-        return {k: values[k] for k in ("drop_flagged", "min_strength", "reviewed_only", "split")}
+        keys = ("drop_flagged", "min_strength", "reviewed_only", "split")
+        return {k: values[k] for k in keys} | ({"layout": self.layout} if self.layout else {})
 
     @classmethod
     def from_snapshot(cls, snapshot: ExportSnapshot) -> ExportSpec:
@@ -85,6 +88,7 @@ class ExportSpec:
             min_strength=f.get("min_strength"),
             reviewed_only=bool(f.get("reviewed_only")),
             split=str(f.get("split") or ""),
+            layout=str(f.get("layout") or ""),
         )
 
 
@@ -181,6 +185,16 @@ def check_spec(*, spec: ExportSpec, project: Project | None = None) -> None:
     """Raise ExportError for filters PrefLab has no data for."""
     if spec.style not in ExportSnapshot.Style.values:
         raise ExportError(f"unknown style {spec.style!r}")
+    if spec.layout not in ("", "stepwise", "first_error"):
+        raise ExportError(f"unknown layout {spec.layout!r}; expected stepwise or first_error")
+    steps = project is not None and project.label_scheme == Project.LabelScheme.STEPS
+    if spec.layout and not steps:
+        raise ExportError("a layout is chosen only for a steps project's export")
+    if steps and (spec.reviewed_only or spec.min_strength is not None or spec.with_margin):
+        raise ExportError(
+            "a steps export takes a layout, a style, a split and drop flagged; reviewed only, "
+            "a minimum strength and a margin are for pairs"
+        )
     if spec.reviewed_only and project is not None:
         with connection.cursor() as cursor:
             cursor.execute(

@@ -41,6 +41,7 @@ from webapp.exports.selectors import (
     score_source,
     split_file_stem,
 )
+from webapp.exports.step_files import step_files_write
 from webapp.exports.streaming import export_rows
 from webapp.exports.writers import (
     JsonlWriter,
@@ -124,8 +125,11 @@ def export_write(*, snapshot: ExportSnapshot, progress: Progress | None = None) 
     work = final.parent / f".{final.name}.partial-{uuid.uuid4().hex[:8]}"
     work.mkdir()
     try:
-        files, counts, context = _write_files(snapshot, work, progress)
-        card = dataset_card(context)
+        if snapshot.project.label_scheme == Project.LabelScheme.STEPS:
+            files, counts, card = step_files_write(snapshot=snapshot, work=work, progress=progress)
+        else:
+            files, counts, context = _write_files(snapshot, work, progress)
+            card = dataset_card(context)
         (work / "README.md").write_text(card, encoding="utf-8")
         for path in work.iterdir():
             path.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)

@@ -1,10 +1,13 @@
-"""One table for every flag, whatever raised it: the ensemble, a consistency check, a person."""
+"""One table for every flag, whatever raised it: the ensemble, a consistency check, a person.
+
+A flag is about a pair, or (``item``, with no pair) about an item that derives none: a
+solution of a steps project, flagged by the step model's run."""
 
 from __future__ import annotations
 
 from django.db import models
 
-from webapp.pairs.models import Pair
+from webapp.pairs.models import Item, Pair
 from webapp.projects.models import Project
 
 
@@ -33,6 +36,16 @@ class Flag(models.Model):
             "overall_contradicts",
             "Overall rating contradicts the attribute ratings",
         )
+        # Step-labelled solutions (workers/rm/step_flags.py, source="step_scoring", on items)
+        FIRST_ERROR_FAR = "first_error_far", "Human first error far from the step model's"
+        ANSWER_CONTRADICTION = (
+            "answer_contradiction",
+            "Step labels contradict the final answer's correctness",
+        )
+        OUTLYING_ANNOTATOR = (
+            "outlying_annotator",
+            "Labelled by an annotator who disagrees with the aggregate far more than others",
+        )
 
     # How much a reviewer should care, for ordering the review queue: higher first.
     SEVERITY = {
@@ -49,10 +62,18 @@ class Flag(models.Model):
         Kind.LIKELY_WRONG: 4,
         Kind.RATING_FAR: 3,
         Kind.OVERALL_CONTRADICTS: 3,
+        Kind.FIRST_ERROR_FAR: 4,
+        Kind.ANSWER_CONTRADICTION: 4,
+        Kind.OUTLYING_ANNOTATOR: 2,
     }
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="flags")
-    pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="flags")
+    pair = models.ForeignKey(
+        Pair, null=True, blank=True, on_delete=models.CASCADE, related_name="flags"
+    )
+    item = models.ForeignKey(
+        Item, null=True, blank=True, on_delete=models.CASCADE, related_name="flags"
+    )
     kind = models.CharField(max_length=40)
     severity = models.PositiveSmallIntegerField(default=1)
     source = models.CharField(max_length=40, help_text="What raised it: scoring, checks, ...")
@@ -67,6 +88,14 @@ class Flag(models.Model):
             models.Index(fields=["project", "kind"], name="flag_project_kind"),
             models.Index(fields=["scoring_run", "kind"], name="flag_run_kind"),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(pair__isnull=False) | models.Q(item__isnull=False),
+                name="flag_on_a_pair_or_an_item",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.kind} on pair {self.pair_id}"
+        return f"{self.kind} on " + (
+            f"pair {self.pair_id}" if self.pair_id else f"item {self.item_id}"
+        )

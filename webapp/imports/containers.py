@@ -1,6 +1,7 @@
 """Stream raw records out of preference-data files, one container at a time.
 
-JSON Lines, a JSON array, CSV and Parquet; all but Parquet may be gzipped. Each reader yields
+JSON Lines, a JSON array, pretty-printed JSON objects back to back (a `.json` file whose first
+line is a lone "{"), CSV and Parquet; all but Parquet may be gzipped. Each reader yields
 `(line, record)` or a `RecordError` for a line it cannot read, in file order, and never holds
 more of the file in memory than one record (a JSON array: one read chunk). Pure Python: this
 module must not import Django, so it can be tested and benchmarked without a database.
@@ -114,7 +115,9 @@ class Source:
                 if self.container == ".csv":
                     yield from self._csv(stream)
                 elif self.container == ".json" and self._starts_with_bracket(stream):
-                    yield from self._json_array(stream)
+                    yield from self._json_values(stream, array=True)
+                elif self.container == ".json" and self._starts_pretty_printed(stream):
+                    yield from self._json_values(stream, array=False)
                 else:
                     yield from self._jsonl(stream)
             except (OSError, EOFError, zlib.error) as e:
@@ -125,6 +128,12 @@ class Source:
     def _starts_with_bracket(self, stream: Stream) -> bool:
         head = stream.peek(4096)
         return head.removeprefix(_BOM).lstrip()[:1] == b"["
+
+    def _starts_pretty_printed(self, stream: Stream) -> bool:
+        """A first line that is a lone "{": pretty-printed objects back to back (PRM800K's
+        layout), which no JSON Lines reader can take."""
+        head = stream.peek(4096).removeprefix(_BOM).lstrip()
+        return head.split(b"\n", 1)[0].strip() == b"{"
 
     def _jsonl(self, stream: Stream) -> Iterator[Item]:
         decoder = json.JSONDecoder(parse_constant=_reject_constant)
@@ -166,8 +175,9 @@ class Source:
                 continue
             yield line, record
 
-    def _json_array(self, stream: Stream) -> Iterator[Item]:
-        """Walk a JSON array element by element with raw_decode, counting newlines as we go."""
+    def _json_values(self, stream: Stream, *, array: bool) -> Iterator[Item]:
+        """Walk a JSON array (or, with array=False, JSON objects back to back, separated by
+        blanks only) element by element with raw_decode, counting newlines as we go."""
         decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
         raw_decode = json.JSONDecoder(parse_constant=_reject_constant).raw_decode
         name = self.name
@@ -193,12 +203,16 @@ class Source:
         fill()
         if buf.startswith("\ufeff"):
             buf = buf[1:]
-        skip_ws()
-        pos += 1  # the "[" that _starts_with_bracket saw
+        if array:
+            skip_ws()
+            pos += 1  # the "[" that _starts_with_bracket saw
         expect_element, empty = True, True
+        broken = "broken JSON array" if array else "broken JSON"
         while True:
             char = skip_ws()
-            if char == "]" and (empty or not expect_element):
+            if not array and not char:
+                return
+            if array and char == "]" and (empty or not expect_element):
                 pos += 1
                 if skip_ws():
                     yield RecordError(name, line, "", "unexpected text after the end of the array")
@@ -222,13 +236,13 @@ class Source:
                     fill()  # the element runs past what we have read: read more and retry
                     continue
                 at = line + buf.count("\n", pos, e.pos)
-                yield RecordError(name, at, "", f"broken JSON array: {e.msg}; stopped reading here")
+                yield RecordError(name, at, "", f"{broken}: {e.msg}; stopped reading here")
                 return
             except (ValueError, RecursionError) as e:
-                yield RecordError(name, line, "", f"broken JSON array: {e}; stopped reading here")
+                yield RecordError(name, line, "", f"{broken}: {e}; stopped reading here")
                 return
             self.line = line
-            expect_element = empty = False
+            expect_element, empty = not array, False
             undecodable = _UNDECODABLE.search(buf, pos, end)
             line += buf.count("\n", pos, end)
             pos = end

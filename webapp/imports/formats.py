@@ -2,10 +2,12 @@
 
 Formats: `hh` (Anthropic HH-RLHF transcripts), `trl` (TRL preference data: text or
 conversations, explicit or implicit prompt), `pandalm` (PandaLM's test set, three human votes a
-pair) and `mapping` (any columns, named by the caller: mapping.py); and formats of several
+pair) and `mapping` (any columns, named by the caller: mapping.py); formats of several
 responses to a prompt, which give ParsedItem (listwise.py: `ultrafeedback`, `listwise`,
-`helpsteer2`, `prometheus`; their mapping is item_mapping.py). containers.py reads the files;
-fields.py holds ParsedPair and the checks on its fields.
+`helpsteer2`, `prometheus`; their mapping is item_mapping.py); and step-by-step solutions for
+the `steps` label scheme (steps.py: ProcessBench, BIG-Bench-Mistake, PRM800K, the stepwise
+layout, and the mapping format with a `steps` target), which give ParsedSteps. containers.py
+reads the files; fields.py holds ParsedPair and the checks on its fields.
 
 Pure Python, no Django: the importer copies the pairs into PostgreSQL with COPY, so every text
 is checked for what PostgreSQL cannot store (NUL, unpaired surrogates) and metadata is JSON-safe.
@@ -37,6 +39,13 @@ from webapp.imports.fields import (
 from webapp.imports.item_mapping import ItemMapping, is_item_mapping
 from webapp.imports.listwise import ITEM_PARSERS, ParsedItem, ParsedRow, detect_items, group_rows
 from webapp.imports.mapping import Mapping
+from webapp.imports.steps import (
+    STEP_FORMATS,
+    STEP_PARSERS,
+    ParsedSteps,
+    StepMapping,
+    detect_steps,
+)
 
 __all__ = [
     "FORMATS",
@@ -44,12 +53,13 @@ __all__ = [
     "FormatError",
     "ParsedItem",
     "ParsedPair",
+    "ParsedSteps",
     "RecordError",
     "RecordStream",
     "open_records",
 ]
 
-FORMATS = ("auto", "hh", "trl", "pandalm", "mapping", *ITEM_PARSERS)
+FORMATS = ("auto", "hh", "trl", "pandalm", *STEP_FORMATS, "mapping", *ITEM_PARSERS)
 # The formats whose records are items of several responses, not pairs.
 ITEM_FORMATS = frozenset(ITEM_PARSERS)
 # Formats of one response a row, grouped into items at the end of the file.
@@ -226,8 +236,13 @@ def parse_pandalm(line: int, record: dict[str, Any]) -> ParsedPair:
 
 # --- The stream -----------------------------------------------------------------------------
 
-Parser = Callable[[int, dict[str, Any]], ParsedPair | ParsedItem | ParsedRow]
-_PARSERS: dict[str, Parser] = {"hh": parse_hh, "trl": parse_trl, "pandalm": parse_pandalm}
+Parser = Callable[[int, dict[str, Any]], ParsedPair | ParsedItem | ParsedRow | ParsedSteps]
+_PARSERS: dict[str, Parser] = {
+    "hh": parse_hh,
+    "trl": parse_trl,
+    "pandalm": parse_pandalm,
+    **STEP_PARSERS,
+}
 _PARSERS |= ITEM_PARSERS
 
 
@@ -238,17 +253,21 @@ def detect(record: dict[str, Any]) -> str | None:
         return "pandalm"
     if "chosen" in keys and "rejected" in keys:
         return "trl" if "prompt" in keys or type(record["chosen"]) is list else "hh"
-    return detect_items(record)
+    return detect_steps(keys) or detect_items(record)
 
 
 class RecordStream:
     """Iterate (once) to get ParsedPair | RecordError in file order, or ParsedItem |
-    RecordError for the item formats (row formats: their items at the end)."""
+    RecordError for the item formats (row formats: their items at the end), or ParsedSteps |
+    RecordError for the step formats (`is_steps`)."""
 
     def __init__(
         self, source: Source, fmt: str, parse: Parser, items: Generator[Item], rows: bool = False
     ) -> None:
         self.format, self.size = fmt, source.size
+        self.is_steps = fmt in STEP_FORMATS or isinstance(
+            getattr(parse, "__self__", None), StepMapping
+        )
         self._source, self._parse, self._items = source, parse, items
         self._started = False
         self._rows = rows
@@ -314,10 +333,14 @@ def open_records(
         fmt = "mapping"
     if (fmt == "mapping") != (mapping is not None):
         raise FormatError(f"{name}: a column mapping goes with format 'mapping' and only with it")
-    columns: Mapping | ItemMapping | None = None
+    columns: Mapping | ItemMapping | StepMapping | None = None
     if mapping is not None:
-        build = ItemMapping.build if is_item_mapping(mapping) else Mapping.build
-        columns = build(mapping, name)
+        if isinstance(mapping, dict) and "steps" in mapping:
+            columns = StepMapping.build(mapping, name)
+        elif is_item_mapping(mapping):
+            columns = ItemMapping.build(mapping, name)
+        else:
+            columns = Mapping.build(mapping, name)
     source = Source(path, name)
     first, records = peek(source.records(), name)
     try:
@@ -331,7 +354,7 @@ def open_records(
 
 def _resolve(
     fmt: str,
-    mapping: Mapping | ItemMapping | None,
+    mapping: Mapping | ItemMapping | StepMapping | None,
     first: dict[str, Any],
     columns: list[str] | None,
     name: str,
@@ -345,7 +368,8 @@ def _resolve(
             keys = ", ".join(sorted(first)[:20])
             raise FormatError(
                 f"{name}: cannot tell the format from the first record's fields ({keys}); "
-                f"choose one of {', '.join(FORMATS[1:])}, or give a column mapping"
+                f"choose one of {', '.join(f for f in FORMATS[1:] if f != 'mapping')}, "
+                "or give a column mapping"
             )
         fmt = detected
     return fmt, _PARSERS[fmt]

@@ -56,6 +56,12 @@ class ImportBatch(models.Model):
 
     @property
     def summary(self) -> str:
+        if self.project.label_scheme == "steps":  # solutions are items that derive no pairs
+            return (
+                f"{self.get_status_display()}: {self.items_created} new solutions, "
+                f"{self.pairs_existing} already there, {self.answers_created} labels, "
+                f"{self.records_rejected} rejected"
+            )
         if self.items_created or self.answers_created:
             return (
                 f"{self.get_status_display()}: {self.items_created} new items, "

@@ -23,9 +23,10 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from webapp.imports.formats import FormatError, open_records
+from webapp.imports.formats import FormatError, RecordStream, open_records
 from webapp.imports.loader import Loader, Progress
 from webapp.imports.models import ImportBatch
+from webapp.imports.step_items import StepCounts, steps_load
 from webapp.jobs.models import Job
 from webapp.jobs.services import job_create
 from webapp.projects.models import Project
@@ -114,6 +115,37 @@ def import_batches_fail(*, job_id: int, error: str) -> int:
     ).update(status=ImportBatch.Status.FAILED, error=error, finished_at=timezone.now())
 
 
+def _load_steps(loader: Loader, stream: RecordStream, progress: Progress | None) -> None:
+    """The steps case: solutions as items, and the file's labels as answers (step_items.py)."""
+
+    def report(counts: StepCounts) -> None:
+        if progress:
+            progress(stream.position, stream.size, f"{counts.seen} solutions read")
+
+    def load() -> None:
+        counts = steps_load(
+            batch=loader.batch,
+            records=stream,
+            fmt=stream.format,
+            reject=loader._reject,
+            annotator_id=loader._annotator_id,
+            progress=report,
+        )
+        loader.seen, loader.items_created = counts.seen, counts.items
+        loader.existing = loader.items_existing = counts.existing
+        loader.answers = counts.answers
+        if loader.batch.strict and loader.rejected:
+            raise StrictImportRejected
+
+    if loader.batch.strict:
+        with transaction.atomic():
+            load()
+    else:
+        load()
+    if progress:
+        progress(stream.size, stream.size, f"{loader.seen} solutions read")
+
+
 def import_run(*, batch: ImportBatch, progress: Progress | None = None) -> ImportBatch:
     """Import the batch's file. Rejected records land in ``batch.errors``; see module doc."""
     batch.status = ImportBatch.Status.RUNNING
@@ -125,8 +157,20 @@ def import_run(*, batch: ImportBatch, progress: Progress | None = None) -> Impor
         )
         if batch.fmt != stream.format:
             batch.fmt = stream.format
+        steps_project = batch.project.label_scheme == Project.LabelScheme.STEPS
+        if stream.is_steps != steps_project:
+            stream.close()
+            raise FormatError(
+                f"{batch.file_name}: holds step-by-step solutions ({stream.format}); import it "
+                "into a project whose label scheme is steps"
+                if stream.is_steps
+                else f"{batch.file_name}: a steps project imports step-by-step solutions, "
+                f"not {stream.format} records"
+            )
         loader.check_scheme(stream.of_items, batch.file_name)
-        if batch.strict:
+        if stream.is_steps:
+            _load_steps(loader, stream, progress)
+        elif batch.strict:
             with transaction.atomic():
                 loader.load(stream, progress)
                 if loader.rejected:
@@ -135,6 +179,7 @@ def import_run(*, batch: ImportBatch, progress: Progress | None = None) -> Impor
             loader.load(stream, progress)
     except StrictImportRejected:
         loader.created = loader.existing = loader.votes = 0
+        loader.items_created = loader.items_existing = loader.answers = 0
         batch.status = ImportBatch.Status.REJECTED
     except FormatError as exc:
         batch.status = ImportBatch.Status.FAILED

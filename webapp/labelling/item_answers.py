@@ -19,6 +19,7 @@ from webapp.labelling.models import Assignment, ItemAnswer, ItemQueueItem
 from webapp.labelling.payloads import PayloadError, kind_asked, payload_clean
 from webapp.labelling.services import LabellingError, VoteResult
 from webapp.pairs.models import ItemResponse
+from webapp.pairs.steps import steps_of
 from webapp.projects.models import Project
 from webapp.projects.schemes import SchemeSettings, labels_items, scheme_settings_of
 
@@ -42,6 +43,12 @@ def item_positions(*, item_id: int) -> list[int]:
         .order_by("position")
         .values_list("position", flat=True)
     )
+
+
+def item_step_count(*, item_id: int) -> int:
+    """The number of steps of a steps item's solution (its one response)."""
+    response = ItemResponse.objects.select_related("response").get(item_id=item_id, position=0)
+    return len(steps_of(response.response.text, response.metadata))
 
 
 def item_answer_submit(
@@ -86,7 +93,11 @@ def item_answer_submit(
         )
         try:
             clean = payload_clean(
-                kind=kind, payload=payload, positions=positions, settings=settings
+                kind=kind,
+                payload=payload,
+                positions=positions,
+                settings=settings,
+                n_steps=item_step_count(item_id=item_id) if kind == "steps" else None,
             )
         except PayloadError as e:
             raise LabellingError(e.message, field=f"payload.{e.field}") from None

@@ -283,6 +283,7 @@ class ItemAnswer(models.Model):
         BEST_WORST = "best_worst", "Best and worst"
         RATING = "rating", "Rating"
         PAIRWISE_ATTRIBUTES = "pairwise_attributes", "Pairwise per attribute"
+        STEPS = "steps", "Step labels"
 
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="answers")
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+", db_index=False)

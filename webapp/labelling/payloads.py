@@ -10,6 +10,11 @@ Positions are an item's ItemResponse positions (0, 1, ...); JSON keys are their 
   attribute of the project's settings, each value within its attribute's scale.
 - pairwise_attributes (an item of exactly two responses, A at the lower position):
   ``{"overall": "a"|"b"|"tie", "attributes": {"<attribute>": "a"|"b"|"tie"}}``.
+- steps (an item of one response, a solution of n steps: webapp/pairs/steps.py):
+  ``{"steps": [1 | 0 | -1 | null, ...], "first_error": k | -1 | null}``: n labels, good /
+  neutral / bad or not labelled (after a "stop at the first bad step", say), and the first
+  wrong step (-1: every step right), which must agree with the labels; without one it is read
+  from them. Its cleaner needs ``n_steps``.
 
 Another scheme adds its kind to ``CLEANERS`` (and to ``webapp.labelling.derive.DERIVERS``).
 """
@@ -20,6 +25,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from webapp.pairs.steps import first_error_of
 from webapp.projects.schemes import SchemeSettings
 
 SIDES = ("a", "b", "tie")
@@ -148,6 +154,34 @@ def clean_pairwise_attributes(
     return {"overall": _side(data["overall"], "overall"), "attributes": cleaned}
 
 
+def clean_steps(payload: Any, *, n_steps: int | None) -> dict:
+    if n_steps is None or n_steps < 1:
+        raise PayloadError("steps", "the item has no steps to label")
+    data = _object(payload, {"steps", "first_error"})
+    steps = data["steps"]
+    if not isinstance(steps, list) or len(steps) != n_steps:
+        raise PayloadError("steps", f"must list one label per step ({n_steps})")
+    for i, label in enumerate(steps):
+        if label is not None and (isinstance(label, bool) or label not in (1, 0, -1)):
+            raise PayloadError(f"steps.{i}", "must be 1 (good), 0 (neutral), -1 (bad) or null")
+    implied = first_error_of(steps)
+    first = data["first_error"]
+    if first is not None:
+        if isinstance(first, bool) or not isinstance(first, int) or not -1 <= first < n_steps:
+            raise PayloadError("first_error", f"must be -1 or a step from 0 to {n_steps - 1}")
+        if implied is not None and implied != first:
+            raise PayloadError("first_error", f"is {first} but the step labels say {implied}")
+        if first >= 0 and steps[first] not in (None, -1):
+            raise PayloadError(f"steps.{first}", "is the first error, so it cannot be good")
+        if any(label == -1 for label in steps[: max(first, 0) if first >= 0 else n_steps]):
+            raise PayloadError("first_error", "a step before it is labelled bad")
+    else:
+        first = implied
+    if first is None and all(label is None for label in steps):
+        raise PayloadError("steps", "label at least one step, or give the first error")
+    return {"steps": list(steps), "first_error": first}
+
+
 Cleaner = Callable[[Any, Sequence[int], SchemeSettings], dict]
 CLEANERS: dict[str, Cleaner] = {
     "ranking": clean_ranking,
@@ -161,14 +195,23 @@ SCHEME_KINDS: dict[str, tuple[str, ...]] = {
     "ranking": ("ranking", "best_worst"),
     "rating": ("rating",),
     "pairwise_attributes": ("pairwise_attributes",),
+    "steps": ("steps",),
 }
 
 
 def payload_clean(
-    *, kind: str, payload: Any, positions: Sequence[int], settings: SchemeSettings
+    *,
+    kind: str,
+    payload: Any,
+    positions: Sequence[int],
+    settings: SchemeSettings,
+    n_steps: int | None = None,
 ) -> dict:
     """The payload in its canonical form (tiers and subsets sorted, values checked against the
-    settings), or PayloadError naming the bad field."""
+    settings), or PayloadError naming the bad field. ``n_steps``: the solution's steps, for
+    the steps kind (which is about one response's parts, not about several responses)."""
+    if kind == "steps":
+        return clean_steps(payload, n_steps=n_steps)
     cleaner = CLEANERS.get(kind)
     if cleaner is None:
         raise PayloadError("kind", f"{kind!r} is not a kind of answer")

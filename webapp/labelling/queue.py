@@ -163,6 +163,25 @@ def votes_wanted_lower(*, project: Project, pair_ids: list[int], fewer: int) -> 
         return cursor.rowcount
 
 
+def answers_wanted_raise(*, project: Project, item_ids: list[int], extra: int) -> int:
+    """Ask for ``extra`` more answers on each of these items (as votes_wanted_raise does for
+    pairs): each then wants ``extra`` more than it wanted or has. Returns the items raised."""
+    if extra < 1 or not item_ids:
+        return 0
+    items = Item._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {items} i
+            SET answers_wanted = least(32767, greatest(q.wanted, q.votes) + %(extra)s)
+            FROM {ITEM_QUEUE} q
+            WHERE q.item_id = i.id AND i.project_id = %(project)s AND i.id = ANY(%(ids)s)
+            """,
+            {"project": project.pk, "ids": list(item_ids), "extra": extra},
+        )
+        return cursor.rowcount
+
+
 def _answers_wanted_move(*, project: Project, pair_ids: list[int], by: int) -> int:
     """votes_wanted_raise / _lower in a project that labels items: more (or fewer) votes on a
     derived pair are more (or fewer) answers on its item, which is what is served. Lowering

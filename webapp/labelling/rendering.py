@@ -8,6 +8,9 @@ response must not make the annotator's browser fetch anything.
 
 from __future__ import annotations
 
+import html
+import re
+import secrets
 from functools import lru_cache
 
 import nh3
@@ -40,4 +43,30 @@ def markdown_to_html(text: str) -> str:
         attributes=ATTRIBUTES,
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer nofollow",
+    )
+
+
+# TeX math as solutions write it: $$...$$, \[...\], \(...\), $...$ (on one line).
+_MATH = re.compile(r"\$\$.+?\$\$|\\\[.+?\\\]|\\\(.+?\\\)|\$[^$\n]+?\$", re.S)
+
+
+def markdown_math_to_html(text: str) -> str:
+    """``markdown_to_html``, with TeX math kept exactly as written: markdown would read its
+    backslashes as escapes (``\\(`` as ``(``) and its underscores as emphasis. Each math span
+    is set aside before markdown and put back, HTML-escaped, in a ``<span class="math">``
+    after sanitising, so it is shown as its TeX source and can carry nothing active."""
+    if not text:
+        return ""
+    spans: list[str] = []
+    mark = f"PREFLABMATH{secrets.token_hex(4)}N"
+
+    def keep(match: re.Match[str]) -> str:
+        spans.append(match.group(0))
+        return f"{mark}{len(spans) - 1}E"
+
+    rendered = markdown_to_html(_MATH.sub(keep, text))
+    return re.sub(
+        rf"{mark}(\d+)E",
+        lambda m: f'<span class="math">{html.escape(spans[int(m.group(1))])}</span>',
+        rendered,
     )

@@ -21,7 +21,7 @@ from webapp.labelling.item_views import token_of
 from webapp.labelling.models import Assignment, Vote
 from webapp.pairs.models import Response
 from webapp.pairs.selectors import pair_for_project
-from webapp.projects.models import Membership
+from webapp.projects.models import Membership, Project
 from webapp.projects.schemes import labels_items
 from webapp.projects.selectors import project_for_user, projects_for_user
 
@@ -89,6 +89,8 @@ def annotator_home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def label_page(request: HttpRequest, project_id: int) -> HttpResponse:
     project, role = project_for_user(user=request.user, project_id=project_id)
+    if project.label_scheme == Project.LabelScheme.STEPS:
+        return redirect("labelling:steps", project_id=project.pk)
     if labels_items(project):
         return item_views.item_label_page(request, project, role)
     leases.leases_reclaim_if_due(project=project)

@@ -26,6 +26,9 @@ class Project(models.Model):
         RATING = "rating", "Rating: each response on named attributes"
         # Two responses: which is better on each named attribute, and overall.
         PAIRWISE_ATTRIBUTES = "pairwise_attributes", "Pairwise per attribute and overall"
+        # One response, a solution as a list of steps: each step good / neutral / bad, or
+        # the first wrong step (webapp/pairs/steps.py). Derives no pairs.
+        STEPS = "steps", "Steps: label each step of a solution, or its first error"
 
     name = models.CharField(max_length=200, unique=True)
     description = models.TextField(blank=True)

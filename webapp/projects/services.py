@@ -25,9 +25,12 @@ def project_create(*, name: str, created_by: Any = None, **fields: Any) -> Proje
     return project
 
 
-def project_get_or_create(*, name: str, created_by: Any = None) -> Project:
+def project_get_or_create(
+    *, name: str, created_by: Any = None, label_scheme: str = Project.LabelScheme.PAIRWISE
+) -> Project:
+    """The project of that name; a new one labels by ``label_scheme``."""
     project = Project.objects.filter(name=name).first()
-    return project or project_create(name=name, created_by=created_by)
+    return project or project_create(name=name, created_by=created_by, label_scheme=label_scheme)
 
 
 def membership_set(*, project: Project, user: Any, role: str) -> Membership:

@@ -16,7 +16,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 from webapp.jobs.models import Job, JobRun
-from webapp.pairs.models import Pair
+from webapp.pairs.models import Item, Pair
 from webapp.projects.models import Project
 
 
@@ -305,3 +305,37 @@ class PairNoise(models.Model):
 
     def __str__(self) -> str:
         return f"pair {self.pair_id}: P(wrong) {self.p_wrong:.2f}"
+
+
+class StepDecision(models.Model):
+    """A reviewer's decision on a steps project's solution: the step labels in force from now
+    on (webapp/labelling/step_labels.py reads the latest), with those it replaced. Append-only
+    as ReviewDecision is (a trigger refuses updates): a change of mind is a new decision."""
+
+    class Outcome(models.TextChoices):
+        KEEP = "keep", "Keep the labels"
+        SET = "set", "Set the labels (or the first error)"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="step_decisions")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="step_decisions"
+    )
+    outcome = models.CharField(max_length=8, choices=Outcome.choices)
+    labels_before = models.JSONField()  # per step +1 / 0 / -1 / null, as in force before
+    labels_after = models.JSONField()
+    reason = models.TextField(blank=True)
+    # As ReviewDecision's: the log is append-only, so deleting a flag (a rerun replaces them)
+    # must not touch it; the id stays as a record of which flag was decided.
+    flag = models.ForeignKey(
+        "flags.Flag", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+",
+        db_constraint=False,
+    )  # fmt: skip
+    scoring_run_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "item", "created_at"], name="stepdecision_item")]
+
+    def __str__(self) -> str:
+        return f"{self.outcome} on item {self.item_id}"

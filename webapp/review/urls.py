@@ -1,6 +1,6 @@
 from django.urls import path
 
-from webapp.review import views
+from webapp.review import step_views, views
 
 app_name = "review"
 urlpatterns = [
@@ -16,4 +16,15 @@ urlpatterns = [
         name="chart",
     ),
     path("projects/<int:project_id>/review/settings/", views.review_settings, name="settings"),
+    path("projects/<int:project_id>/review/steps/", step_views.step_queue, name="steps"),
+    path(
+        "projects/<int:project_id>/review/steps/<int:item_id>/",
+        step_views.step_item,
+        name="step_item",
+    ),
+    path(
+        "projects/<int:project_id>/review/steps/<int:item_id>/decide/",
+        step_views.step_decide,
+        name="step_decide",
+    ),
 ]

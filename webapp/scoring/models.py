@@ -80,6 +80,30 @@ class AttributeScore(models.Model):
         return f"item {self.item_id} #{self.position} {self.attribute}: {self.predicted:.3f}"
 
 
+class StepScore(models.Model):
+    """A steps project's solution as the step model scored it (webapp/scoring/steps.py): each
+    step's out-of-fold P(correct), the first error it predicts, and the human first error it
+    was compared with."""
+
+    run = models.ForeignKey(ScoringRun, on_delete=models.CASCADE, related_name="step_scores")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="step_scores")
+    p_correct = ArrayField(models.FloatField())
+    predicted_first_error = models.SmallIntegerField()  # -1: no step below the threshold
+    human_first_error = models.SmallIntegerField(null=True)  # null: not labelled
+    label_source = models.CharField(max_length=20, default="")
+    score_min = models.FloatField()
+    score_product = models.FloatField()
+    score_last = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "item"], name="one_step_score_per_item_and_run")
+        ]
+
+    def __str__(self) -> str:
+        return f"item {self.item_id}: first error {self.predicted_first_error}"
+
+
 class EncodeShard(models.Model):
     """A slice of a scoring run's texts that no store holds yet, for any worker to encode.
 

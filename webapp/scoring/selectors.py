@@ -5,6 +5,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from webapp.flags.models import Flag
 from webapp.pairs.labels import effective_labels
 from webapp.pairs.previews import with_previews
 from webapp.pairs.selectors import pair_texts
@@ -122,3 +123,15 @@ def labelled_pairs(*, project: Project) -> LabelledPairs:
         out.group_keys.append(texts.prompt_hash[i] + min(ah, bh) + max(ah, bh))
         out.chosen_keys.append(ah if eff.label == "a" else bh)
     return out
+
+
+def step_flags_to_relabel(*, run_id: int) -> list[int]:
+    """The items a steps run flagged for their first error or their final answer."""
+    kinds = [Flag.Kind.FIRST_ERROR_FAR, Flag.Kind.ANSWER_CONTRADICTION]
+    return sorted(
+        set(
+            Flag.objects.filter(
+                scoring_run_id=run_id, kind__in=kinds, item__isnull=False
+            ).values_list("item_id", flat=True)
+        )
+    )

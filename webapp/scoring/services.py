@@ -26,6 +26,7 @@ from webapp.projects.models import Project
 from webapp.scoring.models import EncodeShard, ScoringRun
 from webapp.scoring.selectors import LabelledPairs, labelled_pairs
 from webapp.scoring.shards import shards_encode, worker_threads
+from webapp.scoring.steps import step_scoring_execute
 from webapp.scoring.store import stored_embeddings
 
 FLAGS = Flag._meta.db_table
@@ -77,6 +78,8 @@ def scoring_run_execute(
     """Score the run's project. ``progress(done, total, message)``; raises JobCancelled."""
     from workers import rm
 
+    if run.project.label_scheme == Project.LabelScheme.STEPS:
+        return step_scoring_execute(run=run, progress=progress, cancelled=cancelled)
     options = ScoringOptions(**run.config.get("options", {}))
     pairs = labelled_pairs(project=run.project)
     if len(pairs.ids) < max(2 * options.n_folds, 4):

@@ -160,6 +160,43 @@ class FinetuneConfig:
         return asdict(self)
 
 
+StepFeatures = Literal["context", "context+step"]
+
+
+@dataclass(frozen=True)
+class StepConfig:
+    """A process reward head: P(step correct) from frozen embeddings (see `steps.train_steps`)."""
+
+    # Heads averaged per step; each trains on its own bootstrap resample of the solutions.
+    n_models: int = 4
+    # Folds over solutions (never over steps: a solution's steps share its problem and its
+    # earlier steps, so splitting them would leak); every P(correct) is out-of-fold.
+    n_folds: int = 5
+    bootstrap: bool = True
+    seed: int = 0
+    # Passes over the labelled steps, full AdamW steps of `batch_size`.
+    epochs: int = 40
+    batch_size: int = 512
+    lr: float = 3e-3
+    weight_decay: float = 1e-2
+    # "context": the embedding of the problem and the solution up to and including the step
+    # (cut from the left, so the step itself always survives). "context+step": with the
+    # embedding of the step alone appended, which mean pooling over a long prefix dilutes.
+    features: StepFeatures = "context+step"
+    # Encoder layers pooled, as in EnsembleConfig.encoder_layers.
+    encoder_layers: tuple[int, ...] = (3, 5)
+    # Weigh right and wrong steps so that each class counts as much in the loss: wrong steps
+    # are the rarer class (at most one labelled per solution) and the one that matters.
+    balance: bool = True
+    # A step whose P(correct) falls below this is the predicted first error.
+    threshold: float = 0.5
+    device: str = "cpu"
+    threads: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 @dataclass(frozen=True)
 class AttributeConfig:
     """One regression head per rated attribute on frozen embeddings, out of fold (see

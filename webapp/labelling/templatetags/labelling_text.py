@@ -8,7 +8,7 @@ from __future__ import annotations
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
-from webapp.labelling.rendering import markdown_to_html
+from webapp.labelling.rendering import markdown_math_to_html, markdown_to_html
 
 register = template.Library()
 
@@ -17,3 +17,9 @@ register = template.Library()
 def markdown(text: object) -> SafeString:
     # The output of markdown_to_html is sanitised by nh3 and so may be marked safe.
     return mark_safe(markdown_to_html("" if text is None else str(text)))
+
+
+@register.filter(name="markdown_math", is_safe=False)
+def markdown_math(text: object) -> SafeString:
+    # markdown_math_to_html sanitises with nh3 and escapes the math it puts back.
+    return mark_safe(markdown_math_to_html("" if text is None else str(text)))

@@ -32,6 +32,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--out", required=True, type=Path, help="A new or empty folder.")
         parser.add_argument("--style", default="standard", choices=ExportSnapshot.Style.values)
+        parser.add_argument(
+            "--layout",
+            default="",
+            choices=["", "stepwise", "first_error"],
+            help="A steps project's layout: stepwise (the default) or first_error.",
+        )
         parser.add_argument("--margin", action="store_true", help="Add a margin column.")
         parser.add_argument("--split", default="", help="Only this split.")
         parser.add_argument("--drop-flagged", action="store_true")
@@ -47,6 +53,7 @@ class Command(BaseCommand):
             raise CommandError(f"{out} exists and is not an empty folder")
         spec = ExportSpec(
             style=opts["style"],
+            layout=opts["layout"],
             with_margin=opts["margin"],
             drop_flagged=opts["drop_flagged"],
             min_strength=opts["min_strength"],

@@ -8,10 +8,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from webapp.imports.formats import FORMATS
+from webapp.imports.formats import FORMATS, FormatError, open_records
 from webapp.imports.models import ImportBatch
 from webapp.imports.services import import_batch_create, import_run
 from webapp.jobs.services import JobReporter, job_claim, job_create, job_fail, job_succeed
+from webapp.projects.models import Project
 from webapp.projects.services import project_get_or_create
 
 
@@ -27,6 +28,13 @@ class Command(BaseCommand):
             default=None,
             help='Column mapping as JSON, e.g. \'{"prompt": "q", "chosen": "good", '
             '"rejected": "bad"}\' (with --format mapping).',
+        )
+        parser.add_argument(
+            "--label-scheme",
+            default=None,
+            choices=[c for c, _ in Project.LabelScheme.choices],
+            help="How a new project labels (default: steps for files of step-by-step "
+            "solutions, else pairwise); an existing project keeps its own.",
         )
         parser.add_argument("--split", default="train", help="Split for records that name none.")
         parser.add_argument(
@@ -44,13 +52,23 @@ class Command(BaseCommand):
         for path in opts["files"]:
             if not path.is_file():
                 raise CommandError(f"{path}: no such file")
-        project = project_get_or_create(name=opts["project"])
+        scheme = opts["label_scheme"] or self._scheme_of(opts["files"][0], opts["format"], mapping)
+        project = project_get_or_create(name=opts["project"], label_scheme=scheme)
         failed = False
         for path in opts["files"]:
             batch = self._import_one(path, project, mapping, opts)
             failed |= batch.status != ImportBatch.Status.DONE
         if failed:
             raise CommandError("some files were not imported; see the reports above")
+
+    def _scheme_of(self, path: Path, fmt: str, mapping: Any) -> str:
+        """What a new project for this file labels: steps for step-by-step solutions."""
+        try:
+            with open_records(path, fmt=fmt, mapping=mapping) as stream:
+                steps = stream.is_steps
+        except FormatError:
+            steps = False  # the import itself reports what is wrong with the file
+        return Project.LabelScheme.STEPS if steps else Project.LabelScheme.PAIRWISE
 
     def _import_one(self, path: Path, project: Any, mapping: Any, opts: Any) -> ImportBatch:
         job = job_create(kind="import", project=project, params={"file": str(path)}, enqueue=False)
@@ -83,7 +101,12 @@ class Command(BaseCommand):
 
     def _report(self, batch: ImportBatch, shown: int) -> None:
         style = self.style.SUCCESS if batch.status == ImportBatch.Status.DONE else self.style.ERROR
-        self.stdout.write(style(f"{batch.file_name}: {batch.summary}, {batch.votes_created} votes"))
+        votes = (
+            ""
+            if batch.project.label_scheme == Project.LabelScheme.STEPS
+            else (f", {batch.votes_created} votes")
+        )
+        self.stdout.write(style(f"{batch.file_name}: {batch.summary}{votes}"))
         if batch.error:
             self.stderr.write(batch.error)
         for err in batch.errors[:shown]:

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scoring', '0002_attribute_scores'),
+        ('scoring', '0003_step_scores'),
     ]
 
     operations = [
