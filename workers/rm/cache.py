@@ -46,28 +46,8 @@ class EmbeddingSource(Protocol):
     ) -> np.ndarray: ...
 
 
-class EmbeddingLookup(Protocol):
-    """Anything that gives the embeddings of texts, encoding only those it has not seen: the
-    files of EmbeddingCache, or a shared store (store.StoredEmbeddings)."""
-
-    def get_or_compute(
-        self,
-        texts: Sequence[str],
-        encoder: EmbeddingSource,
-        *,
-        progress: CountProgress | None = None,
-        cancel: CancelCheck | None = None,
-    ) -> np.ndarray: ...
-
-
 def text_digest(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8")).digest()
-
-
-def settings_hash(cache_key: Mapping[str, Any]) -> str:
-    """24 hex digits naming one encoder setting: a cache folder, a store's setting column."""
-    settings = json.dumps(dict(cache_key), sort_keys=True, default=str)
-    return hashlib.sha256(settings.encode()).hexdigest()[:24]
 
 
 @dataclass
@@ -98,7 +78,7 @@ class EmbeddingCache:
 
     def folder(self, cache_key: Mapping[str, Any]) -> Path:
         settings = json.dumps(dict(cache_key), sort_keys=True, default=str)
-        folder = self.root / settings_hash(cache_key)
+        folder = self.root / hashlib.sha256(settings.encode()).hexdigest()[:24]
         if not (folder / "settings.json").exists():
             folder.mkdir(parents=True, exist_ok=True)
             tmp = folder / f".settings.{uuid.uuid4().hex}.tmp"
