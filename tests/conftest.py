@@ -268,3 +268,33 @@ def page(browser: Any, live_app: Any, console_errors: ConsoleErrors) -> Iterator
     unexpected = console_errors.unexpected()
     if unexpected:
         pytest.fail("the browser reported errors:\n" + "\n".join(unexpected), pytrace=False)
+
+
+def _tiny_bert(folder: Path) -> Path:
+    """A 2-layer, 32-wide BERT with one output (random weights) and MiniLM's tokenizer."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    from workers.rm.config import default_encoder_path
+
+    tokenizer = AutoTokenizer.from_pretrained(str(default_encoder_path()))
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
+        num_attention_heads=2, intermediate_size=64, max_position_embeddings=128, num_labels=1,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    BertForSequenceClassification(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_base_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny BERT as a base to fine-tune on CPU."""
+    return _tiny_bert(tmp_path_factory.mktemp("tiny-base"))
+
+
+@pytest.fixture(scope="session")
+def tiny_reward_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny BERT as a reward model to score with (a folder of its own)."""
+    return _tiny_bert(tmp_path_factory.mktemp("tiny-rm"))

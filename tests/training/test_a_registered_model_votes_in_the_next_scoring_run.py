@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from tests.training.helpers import labelled_project, quick
+from webapp.jobs.runs import run_execute
 from webapp.registry.models import RegisteredModel
 from webapp.scoring.models import PairScore, ScoringRun
 from webapp.scoring.services import scoring_run_execute
@@ -33,7 +34,8 @@ def test_the_scoring_form_adds_a_registered_head_as_a_member(
     assert response.status_code == 302
     scoring = ScoringRun.objects.get()
     assert scoring.config["options"]["reward_models"] == [model.path]
-    scoring_run_execute(run=scoring, progress=lambda *a: None, cancelled=lambda: False)
+    # as the run's task does: claim the job, then run it
+    assert run_execute(ScoringRun, job_id=scoring.job_id, execute=scoring_run_execute)
     scoring.refresh_from_db()
     assert scoring.complete and scoring.member_names[-1] == f"rm:{model.path}"
     # the head's column is its own margins on the held-out pairs: the run's accuracy again
