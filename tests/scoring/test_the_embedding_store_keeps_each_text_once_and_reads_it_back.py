@@ -58,3 +58,20 @@ def test_a_second_lookup_encodes_nothing_and_a_repeated_text_once(db: Any) -> No
     assert source.asked[3:] == ["dddd"]
     assert (again[:4] == first).all() and again[:, 0].tolist() == [1, 2, 1, 3, 4]
     assert StoredEmbedding.objects.filter(setting=settings_hash(source.cache_key)).count() == 4
+
+
+def test_two_settings_of_the_same_texts_in_one_transaction_keep_their_own_vectors(
+    db: Any,
+) -> None:
+    # pytest-django's transaction around each test makes every write a savepoint, as a
+    # caller's atomic block would: the second write must not take the first one's rows.
+    store = PostgresVectorStore()
+    rng = np.random.default_rng(1)
+    digests = [text_digest(f"text {i}") for i in range(5)]
+    wide, narrow = _unit(rng, 5, 8), _unit(rng, 5, 4)
+    store.write(setting="w" * 24, digests=digests, vectors=wide)
+    store.write(setting="n" * 24, digests=digests, vectors=narrow)
+    assert store.read(setting="n" * 24, digests=digests).shape == (5, 4)
+    assert np.abs(store.read(setting="n" * 24, digests=digests) - narrow).max() < 1e-3
+    assert np.abs(store.read(setting="w" * 24, digests=digests) - wide).max() < 1e-3
+    assert StoredEmbedding.objects.count() == 10

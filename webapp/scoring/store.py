@@ -83,6 +83,10 @@ class PostgresVectorStore:
                 "CREATE TEMP TABLE IF NOT EXISTS stored_embedding_in "
                 "(digest bytea, vector bytea) ON COMMIT DELETE ROWS"
             )
+            # Inside an outer transaction (a test, a caller's atomic block) this block is a
+            # savepoint and the rows of an earlier write are still here: they would go in
+            # again under this write's setting.
+            raw.execute("TRUNCATE stored_embedding_in")
             with raw.copy(
                 "COPY stored_embedding_in (digest, vector) FROM STDIN (FORMAT binary)"
             ) as copy:
