@@ -113,20 +113,20 @@ def _send(shards: Sequence[tuple[int, str]]) -> None:
 
 def shard_claim(*, shard_id: int) -> EncodeShard | None:
     """Move a queued shard to running for this worker; None when another worker has it, it
-    ended, or its run's job is no longer running."""
+    ended, or its run's job is no longer running. A run without a job (one a bench or a
+    command scores in its own process) has nobody to cancel it: its shards are always open."""
     now = timezone.now()
-    claimed = (
-        EncodeShard.objects.filter(
-            pk=shard_id, status=EncodeShard.Status.QUEUED, run__job__status=Job.Status.RUNNING
-        )
-        .filter(run__job__cancel_requested=False)
-        .update(
-            status=EncodeShard.Status.RUNNING,
-            worker=_me(),
-            heartbeat_at=now,
-            attempts=F("attempts") + 1,
-            done=0,
-        )
+    open_run = Q(run__job__isnull=True) | Q(
+        run__job__status=Job.Status.RUNNING, run__job__cancel_requested=False
+    )
+    claimed = EncodeShard.objects.filter(
+        open_run, pk=shard_id, status=EncodeShard.Status.QUEUED
+    ).update(
+        status=EncodeShard.Status.RUNNING,
+        worker=_me(),
+        heartbeat_at=now,
+        attempts=F("attempts") + 1,
+        done=0,
     )
     if claimed != 1:
         return None
@@ -149,7 +149,9 @@ def _next_queued(*, run: ScoringRun) -> EncodeShard | None:
             return shard
         # another worker took it between the look and the claim (look again), or the job
         # ended or was asked to stop (the caller's cancel check takes it from there)
-        live = Job.objects.filter(scoring_run=run, status=Job.Status.RUNNING)
+        if run.job_id is None:
+            continue
+        live = Job.objects.filter(pk=run.job_id, status=Job.Status.RUNNING)
         if not live.filter(cancel_requested=False).exists():
             return None
 
@@ -237,8 +239,8 @@ def shard_work(
         if now - last[1] < 1.0:
             return False
         last[1] = now
-        if job_id is None:  # the job row is gone: nobody waits for this shard
-            return True
+        if job_id is None:  # a run scored in its own process: it stops when the run is gone
+            return not ScoringRun.objects.filter(pk=shard.run_id).exists()
         stopped = Q(cancel_requested=True) | ~Q(status=Job.Status.RUNNING)
         return Job.objects.filter(stopped, pk=job_id).exists()
 
@@ -360,9 +362,14 @@ def shards_encode(
             first = failed.order_by("index").first()
             if first is not None:
                 raise ValueError(f"shard {first.index} failed on {first.worker}: {first.error}")
-            done = EncodeShard.objects.filter(pk__in=ids, status=EncodeShard.Status.DONE)
-            if done.count() == len(ids):
+            left = EncodeShard.objects.filter(pk__in=ids).exclude(status=EncodeShard.Status.DONE)
+            if not left.exists():
                 break
+            open_ = (EncodeShard.Status.QUEUED, EncodeShard.Status.RUNNING)
+            if not left.filter(status__in=open_).exists():
+                # none is done, queued or running: nobody will finish them (cancelled
+                # from outside this run's job); waiting would never end
+                raise ValueError(f"scoring run {run.pk}: shards stopped before they were done")
             shards_requeue_stale(run=run)
             report()
             time.sleep(POLL_S)
