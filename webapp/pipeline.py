@@ -29,8 +29,9 @@ scores and flags, a check run its flags, a training run its registered model
     benchmark eval   nothing: the leaderboard reads the results as they are
     training run     nothing: the model was registered as the run completed
     export           nothing
-    stale-job reaper fail the import batches and export snapshots of the jobs it failed, and
-                     remove the work folders killed exports left
+    stale-job reaper fail the import batches and export snapshots of the jobs it failed, cancel
+                     the encoding shards of scoring jobs it failed, and remove the work
+                     folders killed exports left
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from webapp.review.queue import review_queue_rebuild
 from webapp.scoring.attributes import answer_contradictions_flag, attribute_scores_fit
 from webapp.scoring.models import ScoringRun
 from webapp.scoring.selectors import step_flags_to_relabel
+from webapp.scoring.shards import shards_abandon
 
 
 def _refit_in_process(project: Project) -> None:
@@ -109,4 +111,6 @@ def after_reaping(*, jobs: list[Job]) -> None:
             import_batches_fail(job_id=job.pk, error=job.error)
         elif job.kind == "export":
             export_snapshots_fail(job_id=job.pk, error=job.error)
+        elif job.kind == "score":
+            shards_abandon(job_id=job.pk)
     exports_reap()

@@ -212,6 +212,20 @@ UPLOAD_DIR = MEDIA_ROOT / "uploads"
 # Database connections that build an export's rows at once (each runs on one server core).
 EXPORT_STREAMS = envint("EXPORT_STREAMS", min(4, os.cpu_count() or 1))
 EMBEDDING_CACHE_DIR = Path(os.environ.get("EMBEDDING_CACHE_DIR", PREFLAB_HOME / "embeddings"))
+
+# --- Scoring across workers (webapp/scoring/shards.py) ----------------------------------------
+# Texts per encoding shard: a few thousand keep a shard's loss to a dead worker small and the
+# per-shard start (loading the encoder) a small share of its work.
+SCORING_SHARD_TEXTS = envint("SCORING_SHARD_TEXTS", 2000)
+# A running shard whose worker has not beaten for this long is queued again (the jobs' rule).
+SCORING_SHARD_STALE_S = envint("SCORING_SHARD_STALE_S", 300)
+# Where shards go: frozen encoders up to SCORING_CPU_ENCODER_MAX_MB of weights to the CPU
+# queue; larger ones, fine-tuned ones and reward models to the GPU queue.
+SCORING_CPU_QUEUE = os.environ.get("SCORING_CPU_QUEUE", "default")
+SCORING_GPU_QUEUE = os.environ.get("SCORING_GPU_QUEUE", "gpu")
+SCORING_CPU_ENCODER_MAX_MB = envint("SCORING_CPU_ENCODER_MAX_MB", 400)
+# Worker processes sharing this machine's cores: each sets torch's threads to its share.
+WORKERS_PER_HOST = envint("WORKERS_PER_HOST", 1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 IMPORT_MAX_UPLOAD_BYTES = envint("IMPORT_MAX_UPLOAD_BYTES", 2 * 1024**3)

@@ -83,6 +83,15 @@ def score_pairs(job_id: int) -> None:
     )
 
 
+@app.task(name="preflab.encode_shard", acks_late=True)
+def encode_shard(shard_id: int) -> None:
+    """One shard of a scoring run's texts (webapp/scoring/shards.py): claimed by id, so a
+    message delivered twice, or a shard its coordinator took first, is a no-op."""
+    from webapp.scoring.shards import shard_execute
+
+    shard_execute(shard_id=shard_id)
+
+
 @app.task(name="preflab.run_checks", acks_late=True)
 def run_checks(job_id: int) -> None:
     from webapp import pipeline
@@ -269,7 +278,10 @@ def export_dataset(job_id: int) -> None:
 def reap_stale_jobs() -> int:
     from webapp import pipeline
     from webapp.jobs.services import jobs_reap_stale
+    from webapp.scoring.shards import shards_requeue_stale
 
     reaped = jobs_reap_stale()
     pipeline.after_reaping(jobs=reaped)
+    # shards of a live run whose worker died: queued again for any worker (the same rule)
+    shards_requeue_stale()
     return len(reaped)

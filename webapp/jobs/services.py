@@ -255,30 +255,41 @@ HEARTBEAT_EVERY_S = 60.0
 
 
 @contextmanager
-def job_heartbeat(*, job: Job) -> Iterator[None]:
-    """Keep a running job's heartbeat fresh from a side thread while the body runs.
-
-    Progress reports also beat, but one step of a long job (a fine-tune epoch, say) can take
-    longer than STALE_AFTER; without this the reaper would fail a job that is alive.
-    """
+def beating(*, beat: Callable[[], None], every: float, name: str) -> Iterator[None]:
+    """Call ``beat`` every ``every`` seconds from a side thread while the body runs (on the
+    thread's own database connection, closed at the end): what keeps a job, or a part of
+    one, from looking dead while one long step runs."""
     stop = threading.Event()
 
-    def beat() -> None:
+    def loop() -> None:
         try:
-            while not stop.wait(HEARTBEAT_EVERY_S):
-                Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
-                    heartbeat_at=timezone.now()
-                )
+            while not stop.wait(every):
+                beat()
         finally:
             connections.close_all()  # this thread's own connection
 
-    thread = threading.Thread(target=beat, name=f"job-{job.pk}-heartbeat", daemon=True)
+    thread = threading.Thread(target=loop, name=name, daemon=True)
     thread.start()
     try:
         yield
     finally:
         stop.set()
         thread.join()
+
+
+@contextmanager
+def job_heartbeat(*, job: Job) -> Iterator[None]:
+    """Keep a running job's heartbeat fresh from a side thread while the body runs.
+
+    Progress reports also beat, but one step of a long job (a fine-tune epoch, say) can take
+    longer than STALE_AFTER; without this the reaper would fail a job that is alive.
+    """
+
+    def beat() -> None:
+        Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(heartbeat_at=timezone.now())
+
+    with beating(beat=beat, every=HEARTBEAT_EVERY_S, name=f"job-{job.pk}-heartbeat"):
+        yield
 
 
 class JobReporter:

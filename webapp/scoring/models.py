@@ -102,3 +102,69 @@ class StepScore(models.Model):
 
     def __str__(self) -> str:
         return f"item {self.item_id}: first error {self.predicted_first_error}"
+
+
+class EncodeShard(models.Model):
+    """A slice of a scoring run's texts that no store holds yet, for any worker to encode.
+
+    The run's own task (its coordinator) cuts the texts into shards and sends one task per
+    shard; a worker claims its shard by id (or the coordinator takes it itself, when it has
+    nothing else to do), beats while it works, and writes the vectors to the embedding store.
+    A running shard whose heartbeat is stale is claimable again: its worker died.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Kind(models.TextChoices):
+        ENCODE = "encode", "Embeddings of a frozen encoder"
+        REWARD = "reward", "Rewards of an existing reward model"
+
+    run = models.ForeignKey(ScoringRun, on_delete=models.CASCADE, related_name="shards")
+    index = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ENCODE)
+    # the model's settings as the worker rebuilds it (EncoderConfig.to_dict(), or a reward
+    # model's path and length), and their hash, the store's setting column
+    model = models.JSONField(default=dict)
+    setting = models.CharField(max_length=24)
+    queue = models.CharField(max_length=40, default="default")
+    # sorted by length, so that each batch pads little; emptied once the shard is done
+    texts = ArrayField(models.TextField(), default=list)
+    n_texts = models.PositiveIntegerField()
+    done = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    worker = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "index"], name="one_shard_per_index_and_run")
+        ]
+        indexes = [models.Index(fields=["run", "status"], name="shard_run_status")]
+
+    def __str__(self) -> str:
+        return f"shard {self.index} of scoring run {self.run_id} ({self.status})"
+
+
+class StoredEmbedding(models.Model):
+    """One text's vector under one encoder setting, for every worker on every machine.
+
+    Content-addressed (workers/rm/store.py): ``digest`` is the sha256 of the text, ``setting``
+    the hash of the encoder's cache key; the vector is little-endian float16 bytes. Rows are
+    written by COPY and never changed.
+    """
+
+    pk = models.CompositePrimaryKey("setting", "digest")
+    setting = models.CharField(max_length=24)
+    digest = models.BinaryField()
+    vector = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"embedding {bytes(self.digest).hex()[:12]} under {self.setting}"

@@ -23,9 +23,11 @@ from webapp.flags.models import Flag
 from webapp.jobs.runs import run_create, versions
 from webapp.jobs.services import JobCancelled
 from webapp.projects.models import Project
-from webapp.scoring.models import ScoringRun
+from webapp.scoring.models import EncodeShard, ScoringRun
 from webapp.scoring.selectors import LabelledPairs, labelled_pairs
+from webapp.scoring.shards import shards_encode, worker_threads
 from webapp.scoring.steps import step_scoring_execute
+from webapp.scoring.store import stored_embeddings
 
 FLAGS = Flag._meta.db_table
 
@@ -52,7 +54,8 @@ class ScoringOptions:
 def scoring_run_create(
     *, project: Project, options: ScoringOptions, created_by: Any = None
 ) -> ScoringRun:
-    """A queued run and its job; the job is sent to the `gpu` queue in fine-tune mode."""
+    """A queued run and its job; the job is sent to the `gpu` queue in fine-tune mode. The job's
+    worker coordinates the run: its encoding goes out in shards (webapp/scoring/shards.py)."""
     return run_create(
         ScoringRun,
         job_kind="score",
@@ -60,7 +63,11 @@ def scoring_run_create(
         params=asdict(options),
         config={"options": asdict(options)},
         created_by=created_by,
-        queue="gpu" if options.mode == ScoringRun.Mode.FINETUNE else "default",
+        queue=str(
+            settings.SCORING_GPU_QUEUE
+            if options.mode == ScoringRun.Mode.FINETUNE
+            else settings.SCORING_CPU_QUEUE
+        ),
         mode=options.mode,
     )
 
@@ -84,11 +91,11 @@ def scoring_run_execute(
     members: list[tuple[str, np.ndarray]] = []
     config: dict[str, Any] = {"options": asdict(options)}
     try:
-        result = _trained_members(pairs, options, progress, cancelled, config)
+        result = _trained_members(run, pairs, options, progress, cancelled, config)
+        members.append(("heads", result.margins))
+        members.extend(_outside_members(run, pairs, options, progress, cancelled))
     except rm.Cancelled as exc:
         raise JobCancelled(str(exc)) from exc
-    members.append(("heads", result.margins))
-    members.extend(_outside_members(pairs, options))
     combined = rm.combine_members(members) if len(members) > 1 else result
     flags = rm.compute_flags(
         margins=combined.margins,
@@ -116,6 +123,7 @@ def scoring_run_execute(
 
 
 def _trained_members(
+    run: ScoringRun,
     pairs: LabelledPairs,
     options: ScoringOptions,
     progress: Progress,
@@ -158,20 +166,97 @@ def _trained_members(
     )
     config["encoder"] = enc_config.to_dict()
     config["ensemble"] = ens_config.to_dict()
+    encoder = rm.Encoder(dataclasses.replace(enc_config, threads=worker_threads()))
+    view = encoder.with_layers(ens_config.encoder_layers)
+    texts = rm.pair_texts(
+        prompts=pairs.prompts,
+        chosen=pairs.chosen,
+        rejected=pairs.rejected,
+        features=ens_config.features,
+    )
+    # every worker encodes a share; what comes back below is read from the store
+    config["encoding"] = shards_encode(
+        run=run,
+        kind=EncodeShard.Kind.ENCODE,
+        source=view,
+        model=dataclasses.replace(view.config, threads=0).to_dict(),
+        texts=texts,
+        queue=_encoder_queue(options.encoder),
+        progress=progress,
+        cancelled=cancelled,
+    )
     return rm.score_pairs(
         prompts=pairs.prompts,
         chosen=pairs.chosen,
         rejected=pairs.rejected,
-        encoder=rm.Encoder(enc_config),
+        encoder=encoder,
         config=ens_config,
-        cache=rm.EmbeddingCache(Path(settings.EMBEDDING_CACHE_DIR)),
+        cache=stored_embeddings(),
         progress=step,
         cancel=cancelled,
     )
 
 
-def _outside_members(pairs: LabelledPairs, options: ScoringOptions) -> list[tuple[str, np.ndarray]]:
-    from workers import rm
+def _encoder_queue(encoder: str) -> str:
+    """The bundled encoder and small ones on the CPU queue; big ones and fine-tuned reward
+    models (a PrefLab model folder) on the GPU queue."""
+    if not encoder:
+        return str(settings.SCORING_CPU_QUEUE)
+    folder = Path(encoder)
+    if (folder / "preflab_model.json").is_file():
+        return str(settings.SCORING_GPU_QUEUE)
+    weights = sum(p.stat().st_size for p in folder.glob("*.safetensors")) if folder.is_dir() else 0
+    weights += sum(p.stat().st_size for p in folder.glob("*.bin")) if folder.is_dir() else 0
+    large = weights > settings.SCORING_CPU_ENCODER_MAX_MB * 1024 * 1024
+    return str(settings.SCORING_GPU_QUEUE if large else settings.SCORING_CPU_QUEUE)
+
+
+def _reward_model_margins(
+    run: ScoringRun,
+    path: str,
+    pairs: LabelledPairs,
+    progress: Progress,
+    cancelled: Callable[[], bool],
+) -> np.ndarray:
+    """r(chosen) - r(rejected) of an existing reward model, its texts scored on shards of the
+    GPU queue (any worker, the coordinator too, takes them) and kept in the store."""
+    from workers.rm.members import RewardSource, reward_texts, uses_chat_template
+
+    source = RewardSource(model_path=path, threads=worker_threads())
+    source.templated = uses_chat_template(source.tokenizer, None)
+    texts = reward_texts(
+        tokenizer=source.tokenizer,
+        templated=source.templated,
+        prompts=list(pairs.prompts) * 2,
+        responses=list(pairs.chosen) + list(pairs.rejected),
+    )
+    shards_encode(
+        run=run,
+        kind=EncodeShard.Kind.REWARD,
+        source=source,
+        model={
+            "model_path": path,
+            "max_length": source.max_length,
+            "batch_size": source.batch_size,
+            "templated": source.templated,
+        },
+        texts=texts,
+        queue=str(settings.SCORING_GPU_QUEUE),
+        progress=progress,
+        cancelled=cancelled,
+    )
+    rewards = stored_embeddings().get_or_compute(texts, source)[:, 0]
+    n = len(pairs.ids)
+    return np.asarray(rewards[:n] - rewards[n:], dtype=np.float64)
+
+
+def _outside_members(
+    run: ScoringRun,
+    pairs: LabelledPairs,
+    options: ScoringOptions,
+    progress: Progress,
+    cancelled: Callable[[], bool],
+) -> list[tuple[str, np.ndarray]]:
 
     members: list[tuple[str, np.ndarray]] = []
     from workers.rm.saved import is_head_model, score_head_model
@@ -183,14 +268,11 @@ def _outside_members(pairs: LabelledPairs, options: ScoringOptions) -> list[tupl
                 prompts=pairs.prompts,
                 chosen=pairs.chosen,
                 rejected=pairs.rejected,
-                cache=rm.EmbeddingCache(Path(settings.EMBEDDING_CACHE_DIR)),
+                cache=stored_embeddings(),
             )
             members.append((f"rm:{path}", np.asarray(margins)))
             continue
-        margins = rm.score_with_sequence_classifier(
-            model_path=path, prompts=pairs.prompts, chosen=pairs.chosen, rejected=pairs.rejected
-        )
-        members.append((f"rm:{path}", np.asarray(margins)))
+        members.append((f"rm:{path}", _reward_model_margins(run, path, pairs, progress, cancelled)))
     for column in options.score_columns:
         values = []
         for label, meta in zip(pairs.labels, pairs.metadata, strict=True):

@@ -6,7 +6,9 @@ Data flow ("Secrets of RLHF Part II", Wang et al. 2024):
       -> text.rm_text: "User: ...\\nAssistant: <response>", cut from the left, and by
          default the response alone too (EnsembleConfig.features)
       -> encoder.Encoder: frozen transformer, mean-pooled, L2-normalised (N, D) embeddings
-      -> cache.EmbeddingCache: each text embedded once per encoder setting
+      -> cache.EmbeddingCache: each text embedded once per encoder setting, in files; or
+         store.StoredEmbeddings: the same in a store every worker reaches (a scoring run's
+         texts encoded in shards by many workers first, webapp/scoring/shards.py)
       -> ensemble.train_ensemble: M Bradley-Terry heads (out-of-fold by default) give per-pair
          margins d_m = r_m(chosen) - r_m(rejected)
          (finetune.finetune_ensemble: M full models instead; members: existing reward models
@@ -50,7 +52,13 @@ from workers.rm.flags import (
     strength_deciles,
 )
 from workers.rm.members import combine_members, score_with_sequence_classifier
-from workers.rm.pipeline import embed_pairs, embed_responses, score_attributes, score_pairs
+from workers.rm.pipeline import (
+    embed_pairs,
+    embed_responses,
+    pair_texts,
+    score_attributes,
+    score_pairs,
+)
 from workers.rm.progress import Cancelled
 from workers.rm.result import EnsembleResult, margin_stats, mean_model_correlation
 from workers.rm.text import hh_prompt_messages, rm_text, rm_texts
@@ -84,6 +92,7 @@ __all__ = [
     "mean_model_correlation",
     "overall_contradictions",
     "pair_overall_contradictions",
+    "pair_texts",
     "rm_text",
     "rm_texts",
     "score_attributes",

@@ -46,8 +46,28 @@ class EmbeddingSource(Protocol):
     ) -> np.ndarray: ...
 
 
+class EmbeddingLookup(Protocol):
+    """Anything that gives the embeddings of texts, encoding only those it has not seen: the
+    files of EmbeddingCache, or a shared store (store.StoredEmbeddings)."""
+
+    def get_or_compute(
+        self,
+        texts: Sequence[str],
+        encoder: EmbeddingSource,
+        *,
+        progress: CountProgress | None = None,
+        cancel: CancelCheck | None = None,
+    ) -> np.ndarray: ...
+
+
 def text_digest(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8")).digest()
+
+
+def settings_hash(cache_key: Mapping[str, Any]) -> str:
+    """24 hex digits naming one encoder setting: a cache folder, a store's setting column."""
+    settings = json.dumps(dict(cache_key), sort_keys=True, default=str)
+    return hashlib.sha256(settings.encode()).hexdigest()[:24]
 
 
 @dataclass
@@ -78,7 +98,7 @@ class EmbeddingCache:
 
     def folder(self, cache_key: Mapping[str, Any]) -> Path:
         settings = json.dumps(dict(cache_key), sort_keys=True, default=str)
-        folder = self.root / hashlib.sha256(settings.encode()).hexdigest()[:24]
+        folder = self.root / settings_hash(cache_key)
         if not (folder / "settings.json").exists():
             folder.mkdir(parents=True, exist_ok=True)
             tmp = folder / f".settings.{uuid.uuid4().hex}.tmp"

@@ -48,6 +48,15 @@ class EncoderConfig:
     device: str = "auto"
     # "auto" = bfloat16 on cuda, float32 elsewhere; or "float32" | "bfloat16" | "float16".
     dtype: str = "auto"
+    # "int8": on cpu, the Linear layers run through torch's dynamic int8 quantization (weights
+    # int8, activations quantized per batch). Faster on cpu, slightly different vectors: part
+    # of the cache key. bench/bench_scoring_scale.py measures what it costs flip detection.
+    quantize: Literal["none", "int8"] = "none"
+    # torch intra-op threads while encoding (0 = leave torch's setting): a worker's share of
+    # the machine's cores, so that two workers on one machine do not fight over them.
+    threads: int = 0
+    # Texts tokenised at a time, on a side thread while the model runs the chunk before.
+    tokenize_chunk: int = 512
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

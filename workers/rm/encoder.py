@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,13 @@ import numpy as np
 import torch
 
 from workers.rm.config import EncoderConfig
-from workers.rm.device import length_sorted_batches, pad_batch, resolve_device, resolve_dtype
+from workers.rm.device import (
+    length_sorted_batches,
+    pad_batch,
+    resolve_device,
+    resolve_dtype,
+    torch_threads,
+)
 from workers.rm.progress import CancelCheck, CountProgress, raise_if_cancelled
 from workers.rm.text import load_tokenizer, tokenize_left
 
@@ -73,6 +80,14 @@ class Encoder:
         self.tokenizer = load_tokenizer(self.config.model)
         model = AutoModel.from_pretrained(self.config.model, dtype=self.dtype)
         self.model: Any = model.to(self.device).eval()
+        if self.config.quantize == "int8":
+            if self.device.type != "cpu":
+                raise ValueError("int8 quantization is a cpu path; use bf16 on a gpu")
+            self.model = torch.ao.quantization.quantize_dynamic(
+                self.model, {torch.nn.Linear}, dtype=torch.qint8
+            )
+        elif self.config.quantize != "none":
+            raise ValueError(f"unknown quantize {self.config.quantize!r}; none or int8")
         self.fingerprint = model_fingerprint(self.config.model)
         self._check_layers()
 
@@ -113,6 +128,8 @@ class Encoder:
         }
         if self.config.layers:
             key["layers"] = list(self.config.layers)
+        if self.config.quantize != "none":
+            key["quantize"] = self.config.quantize
         return key
 
     def encode(
@@ -122,27 +139,66 @@ class Encoder:
         progress: CountProgress | None = None,
         cancel: CancelCheck | None = None,
     ) -> np.ndarray:
+        """(N, D) embeddings. Texts are tokenised a chunk at a time on a side thread (the fast
+        tokenizer leaves the GIL while it works) while the model runs the chunk before, and
+        each chunk goes through the model in batches of similar length."""
         total = len(texts)
         out = np.empty((total, self.dim), dtype=np.float32)
-        ids = tokenize_left(
-            tokenizer=self.tokenizer, texts=texts, max_length=self.config.max_length
-        )
         pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
-        batches = length_sorted_batches(
-            [len(row) for row in ids], batch_size=self.config.batch_size
-        )
+        step = max(self.config.tokenize_chunk, self.config.batch_size)
+        starts = list(range(0, total, step))
+
+        def tokenize(start: int) -> list[list[int]]:
+            return tokenize_left(
+                tokenizer=self.tokenizer,
+                texts=texts[start : start + step],
+                max_length=self.config.max_length,
+            )
+
         done = 0
-        with torch.inference_mode():
-            for batch in batches:
-                raise_if_cancelled(cancel)
-                input_ids, mask = pad_batch(
-                    [ids[i] for i in batch], pad_id=pad_id, device=self.device
-                )
-                out[batch] = self._pooled(input_ids, mask).cpu().numpy()
-                done += len(batch)
-                if progress is not None:
-                    progress(done, total)
+        with (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="tokenize") as pool,
+            torch_threads(self.config.threads),
+            torch.inference_mode(),
+        ):
+            pending = pool.submit(tokenize, starts[0]) if starts else None
+            for position, start in enumerate(starts):
+                assert pending is not None
+                ids = pending.result()
+                if position + 1 < len(starts):
+                    pending = pool.submit(tokenize, starts[position + 1])
+                for batch in length_sorted_batches(
+                    [len(row) for row in ids], batch_size=self.config.batch_size
+                ):
+                    raise_if_cancelled(cancel)
+                    input_ids, mask = pad_batch(
+                        [ids[i] for i in batch], pad_id=pad_id, device=self.device
+                    )
+                    out[start + batch] = self._pooled(input_ids, mask).cpu().numpy()
+                    done += len(batch)
+                    if progress is not None:
+                        progress(done, total)
         return out
+
+    def forward_only(self, ids: Sequence[Sequence[int]]) -> float:
+        """Seconds the model alone takes over token ids already made, in the batches encode
+        would run: the bare forward pass that end-to-end throughput is measured against."""
+        import time
+
+        pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        batches = [
+            pad_batch([ids[i] for i in batch], pad_id=pad_id, device=self.device)
+            for batch in length_sorted_batches(
+                [len(row) for row in ids], batch_size=self.config.batch_size
+            )
+        ]
+        with torch_threads(self.config.threads), torch.inference_mode():
+            begin = time.perf_counter()
+            for input_ids, mask in batches:
+                self._pooled(input_ids, mask)
+            if self.device.type == "cuda":
+                torch.cuda.synchronize()
+            return time.perf_counter() - begin
 
     def _pooled(self, input_ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         if not self.config.layers:

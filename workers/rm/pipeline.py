@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from workers.rm.attributes import AttributeResult, fit_attributes
-from workers.rm.cache import EmbeddingCache, EmbeddingSource
+from workers.rm.cache import EmbeddingLookup, EmbeddingSource
 from workers.rm.config import AttributeConfig, EnsembleConfig, FeatureMode
 from workers.rm.encoder import Encoder
 from workers.rm.ensemble import train_ensemble
@@ -19,12 +19,41 @@ from workers.rm.result import EnsembleResult
 from workers.rm.text import Prompt, response_text, rm_texts
 
 
+def response_texts(
+    *, prompts: Sequence[Prompt], responses: Sequence[str], features: FeatureMode = "context"
+) -> list[str]:
+    """Every text embed_responses encodes, in its row order: text(prompt, response) for each,
+    then (features="context+response") each response alone."""
+    if features not in ("context", "context+response"):
+        raise ValueError(f"unknown features {features!r}")
+    if len(prompts) != len(responses):
+        raise ValueError("prompts and responses must have the same length")
+    texts = rm_texts(prompts=prompts, responses=responses)
+    if features == "context+response":
+        texts += [response_text(r) for r in responses]
+    return texts
+
+
+def pair_texts(
+    *,
+    prompts: Sequence[Prompt],
+    chosen: Sequence[str],
+    rejected: Sequence[str],
+    features: FeatureMode = "context",
+) -> list[str]:
+    """Every text embed_pairs encodes for these pairs. A sharded scoring run encodes them
+    ahead of embed_pairs (webapp/scoring/shards.py), which then finds them all stored."""
+    return response_texts(
+        prompts=[*prompts, *prompts], responses=[*chosen, *rejected], features=features
+    )
+
+
 def embed_responses(
     *,
     prompts: Sequence[Prompt],
     responses: Sequence[str],
     encoder: EmbeddingSource,
-    cache: EmbeddingCache | None = None,
+    cache: EmbeddingLookup | None = None,
     features: FeatureMode = "context",
     layers: Sequence[int] = (),
     progress: StepProgress | None = None,
@@ -35,15 +64,9 @@ def embed_responses(
 
     layers: hidden layers to pool (EnsembleConfig.encoder_layers), asked of an Encoder through
     `with_layers`; empty, or a source without layers (a stand-in), gives the source as it is."""
-    if features not in ("context", "context+response"):
-        raise ValueError(f"unknown features {features!r}")
-    if len(prompts) != len(responses):
-        raise ValueError("prompts and responses must have the same length")
     if layers and isinstance(encoder, Encoder):
         encoder = encoder.with_layers(layers)
-    texts = rm_texts(prompts=prompts, responses=responses)
-    if features == "context+response":
-        texts += [response_text(r) for r in responses]
+    texts = response_texts(prompts=prompts, responses=responses, features=features)
 
     def report(done: int, total: int) -> None:
         if progress is not None:
@@ -65,7 +88,7 @@ def embed_pairs(
     chosen: Sequence[str],
     rejected: Sequence[str],
     encoder: EmbeddingSource,
-    cache: EmbeddingCache | None = None,
+    cache: EmbeddingLookup | None = None,
     features: FeatureMode = "context",
     layers: Sequence[int] = (),
     progress: StepProgress | None = None,
@@ -93,7 +116,7 @@ def score_pairs(
     rejected: Sequence[str],
     encoder: EmbeddingSource,
     config: EnsembleConfig | None = None,
-    cache: EmbeddingCache | None = None,
+    cache: EmbeddingLookup | None = None,
     pair_margin: np.ndarray | None = None,
     progress: StepProgress | None = None,
     cancel: CancelCheck | None = None,
@@ -131,7 +154,7 @@ def score_attributes(
     attributes: list[str],
     encoder: EmbeddingSource,
     config: AttributeConfig | None = None,
-    cache: EmbeddingCache | None = None,
+    cache: EmbeddingLookup | None = None,
     progress: StepProgress | None = None,
     cancel: CancelCheck | None = None,
 ) -> AttributeResult:

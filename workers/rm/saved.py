@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from safetensors.torch import load_file, save_file
 
-from workers.rm.cache import EmbeddingCache
+from workers.rm.cache import EmbeddingLookup
 from workers.rm.config import EncoderConfig, default_encoder_path
 from workers.rm.encoder import model_fingerprint
 from workers.rm.text import Prompt
@@ -72,7 +72,7 @@ def score_head_model(
     prompts: Sequence[Prompt],
     chosen: Sequence[str],
     rejected: Sequence[str],
-    cache: EmbeddingCache | None = None,
+    cache: EmbeddingLookup | None = None,
 ) -> np.ndarray:
     """(N,) margins r(chosen) - r(rejected) of a saved reward head, through the cache."""
     from workers.rm.encoder import Encoder
