@@ -106,7 +106,8 @@ def test_repeats_give_self_consistency_and_stay_out_of_the_other_figures() -> No
         (5, 1, 1, {0: {"h": 1}, 1: {"h": 2}}),
     )
     consistency = ra.self_consistency(frame)
-    assert consistency == {1: {"n": 2, "same": 0.5, "mean_abs_diff": 1.0}}
+    figures = {"n": 2, "same": 0.5, "mean_abs_diff": 1.0}
+    assert consistency == {1: figures | {"by_attribute": {"h": figures}}}
     report = ra.report(frame, {"h": (0, 4)})
     assert report["n_repeats"] == 2 and report["n_ratings"] == 4
     assert report["attributes"]["h"]["interval"] == pytest.approx(1.0)

@@ -40,6 +40,9 @@ class ImportBatch(models.Model):
     # The first MAX_STORED_ERRORS rejected records: {"file", "line", "field", "reason"}.
     errors = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True, help_text="A whole-file problem, if any.")
+    # The rating attributes this file gave its project, [{"name", "low", "high", ...}], when
+    # it was the first file of a project with the default ones (webapp/imports/attributes.py).
+    attributes_set = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -23,6 +23,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from webapp.imports.attributes import rating_attributes_adopt
 from webapp.imports.formats import FormatError, RecordStream, open_records
 from webapp.imports.loader import Loader, Progress
 from webapp.imports.models import ImportBatch
@@ -150,6 +151,7 @@ def import_run(*, batch: ImportBatch, progress: Progress | None = None) -> Impor
     """Import the batch's file. Rejected records land in ``batch.errors``; see module doc."""
     batch.status = ImportBatch.Status.RUNNING
     batch.save(update_fields=["status"])
+    rating_attributes_adopt(batch=batch)  # before the loader reads the project's settings
     loader = Loader(batch)
     try:
         stream = open_records(

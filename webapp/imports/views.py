@@ -6,7 +6,8 @@ from django.shortcuts import redirect, render
 
 from webapp.imports.forms import UploadForm
 from webapp.imports.models import ImportBatch
-from webapp.projects.models import Membership
+from webapp.projects.models import Membership, Project
+from webapp.projects.schemes import Attribute, scheme_settings_of
 from webapp.projects.selectors import project_for_user
 
 
@@ -20,7 +21,15 @@ def upload(request: HttpRequest, project_id: int) -> HttpResponse:
         batch = form.import_start(project=project, created_by=request.user)
         assert batch.job_id is not None
         return redirect("jobs:detail", job_id=batch.job_id)
-    return render(request, "imports/upload.html", {"project": project, "form": form})
+    context = {"project": project, "form": form, "attributes": _rating_attributes(project)}
+    return render(request, "imports/upload.html", context)
+
+
+def _rating_attributes(project: Project) -> tuple[Attribute, ...]:
+    """What a rating project's files are read against (none for other schemes)."""
+    if project.label_scheme != Project.LabelScheme.RATING:
+        return ()
+    return scheme_settings_of(project).attributes
 
 
 @login_required

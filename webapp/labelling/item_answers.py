@@ -17,6 +17,7 @@ from django.utils import timezone
 from webapp.labelling.items import item_answers_derive
 from webapp.labelling.models import Assignment, ItemAnswer, ItemQueueItem
 from webapp.labelling.payloads import PayloadError, kind_asked, payload_clean
+from webapp.labelling.repeats import repeat_answer_store
 from webapp.labelling.services import LabellingError, VoteResult
 from webapp.pairs.models import ItemResponse
 from webapp.pairs.steps import steps_of
@@ -105,6 +106,11 @@ def item_answer_submit(
             raise LabellingError(
                 "must be the responses this assignment shows", field="payload.shown"
             )
+        if assignment.repeat_of_id is not None:
+            # A self-consistency repeat (webapp/labelling/repeats.py): kept apart from the
+            # answers, it counts toward no item's wanted answers and derives no votes.
+            repeat_answer_store(assignment=assignment, now=now, kind=kind, payload=clean)
+            return VoteResult("stored")
         if assignment.state == Assignment.State.EXPIRED:
             queue = ItemQueueItem.objects.select_for_update().get(item_id=item_id)
             if queue.taken >= queue.wanted:

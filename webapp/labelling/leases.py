@@ -73,7 +73,7 @@ def leases_reclaim(*, project: Project, now: datetime | None = None) -> int:
             ), released_items AS (
                 UPDATE {ITEM_QUEUE} q SET leases = q.leases - c.n
                 FROM (SELECT item_id, count(*) AS n FROM gone
-                      WHERE item_id IS NOT NULL GROUP BY item_id) c
+                      WHERE repeat_of_id IS NULL AND item_id IS NOT NULL GROUP BY item_id) c
                 WHERE q.item_id = c.item_id
                 RETURNING c.n
             )

@@ -66,9 +66,9 @@ class Assignment(models.Model):
     served_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
-    # Self-consistency (webapp/labelling/repeats.py): a pair this annotator already voted on,
-    # served to them again later with A and B swapped. A repeat never writes a Vote and never
-    # counts on the queue row; its answer goes to checks.RepeatAnswer.
+    # Self-consistency (webapp/labelling/repeats.py): a pair (A and B swapped) or an item (its
+    # responses shuffled anew) this annotator already answered, served to them again later. A
+    # repeat never writes a Vote or an ItemAnswer nor counts on a queue row: see RepeatAnswer.
     repeat_of = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="repeat"
     )
@@ -83,7 +83,7 @@ class Assignment(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["item", "annotator"],
-                condition=Q(item__isnull=False),
+                condition=Q(item__isnull=False, repeat_of__isnull=True),
                 name="one_item_assignment_per_annotator",
             ),
             models.CheckConstraint(
@@ -372,25 +372,30 @@ class AgreementReport(models.Model):
 
 
 class RepeatAnswer(models.Model):
-    """An annotator's answer to a pair served to them a second time. It is no Vote: it never
-    counts toward the pair's wanted votes nor enters aggregation; it only measures how well
-    the annotator agrees with themselves."""
+    """An annotator's answer to a pair, or an item, served to them a second time. It is no
+    Vote nor ItemAnswer: it never counts toward wanted votes or answers nor enters aggregation;
+    it only measures how well the annotator agrees with themselves."""
 
     assignment = models.OneToOneField(
         Assignment, primary_key=True, on_delete=models.CASCADE, related_name="repeat_answer"
     )
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
-    pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="+")
+    pair = models.ForeignKey(Pair, null=True, on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(Item, null=True, on_delete=models.CASCADE, related_name="+")
     annotator = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
-    # Like Vote.choice: about the pair's response_a / response_b, never a screen side.
-    choice = models.CharField(max_length=10)
+    # A pair's: like Vote.choice, about response_a / response_b, never a screen side.
+    choice = models.CharField(max_length=10, blank=True, default="")
     shown_order = models.CharField(max_length=2)
+    # An item's: its kind and cleaned payload, as an ItemAnswer's would be.
+    kind = models.CharField(max_length=20, blank=True, default="")
+    payload = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:
         indexes = [models.Index(fields=["project", "annotator"], name="repeat_project_annotator")]
 
     def __str__(self) -> str:
-        return f"repeat of pair {self.pair_id} by {self.annotator_id}: {self.choice}"
+        unit = f"pair {self.pair_id}" if self.pair_id else f"item {self.item_id}"
+        return f"repeat of {unit} by {self.annotator_id}: {self.choice or self.kind}"

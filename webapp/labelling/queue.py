@@ -84,16 +84,16 @@ def _next_sql(order_by: str, unit: Unit = PAIR) -> str:
 def assignment_next(*, project: Project, annotator: Any, now: datetime | None = None) -> int | None:
     """Lease the next open pair (an item, in a project that labels items) to the annotator;
     the new assignment's id, or None if none is open for them. A due self-consistency repeat
-    of a pair comes first (webapp/labelling/repeats.py; off unless the project turns it on).
+    of a pair or item comes first (webapp/labelling/repeats.py; off unless the project turns
+    it on).
     The side each response is shown on is drawn here, per annotator and pair, and kept on the
     assignment (and later the vote); an item's order is drawn from its assignment's token
     (webapp/labelling/item_answers.py)."""
     now = now or timezone.now()
     unit = unit_of(project)
-    if unit is PAIR:
-        repeat_id = repeat_next(project=project, annotator=annotator, now=now)
-        if repeat_id is not None:
-            return repeat_id
+    repeat_id = repeat_next(project=project, annotator=annotator, now=now, items=unit is ITEM)
+    if repeat_id is not None:
+        return repeat_id
     sql = _next_sql(ordering.get(project.queue_order).over(unit.column), unit)
     for attempt in range(3):
         params = {

@@ -188,19 +188,20 @@ def range_use(first: pd.DataFrame, scales: Scales) -> dict[int, dict[str, Any]]:
 def self_consistency(ratings: pd.DataFrame) -> dict[int, dict[str, Any]]:
     """Per annotator with repeats: each repeated rating against their first rating of the same
     response on the same attribute: how many, the share given the same value, and the mean
-    absolute difference."""
+    absolute difference; over all attributes, and per attribute (``by_attribute``)."""
     first, repeats = split_repeats(ratings)
     keys = ["item", "response", "worker", "attribute"]
     both = repeats.merge(first[[*keys, "value"]], on=keys, suffixes=("", "_first"))
+    both["gap"] = (both["value"] - both["value_first"]).abs()
     out = {}
     for worker, mine in both.groupby("worker"):
-        gap = (mine["value"] - mine["value_first"]).abs()
-        out[int(worker)] = {
-            "n": len(mine),
-            "same": float((gap == 0).mean()),
-            "mean_abs_diff": float(gap.mean()),
-        }
+        by_attribute = {str(a): _gaps(g["gap"]) for a, g in mine.groupby("attribute", sort=True)}
+        out[int(worker)] = _gaps(mine["gap"]) | {"by_attribute": by_attribute}
     return out
+
+
+def _gaps(gap: pd.Series) -> dict[str, Any]:
+    return {"n": len(gap), "same": float((gap == 0).mean()), "mean_abs_diff": float(gap.mean())}
 
 
 def summarise(first: pd.DataFrame) -> pd.DataFrame:
