@@ -193,6 +193,25 @@ class QueueRow(models.Model):
         abstract = True
 
 
+def _open_queue_indexes(*, key: str, prefix: str) -> list[models.Index]:
+    """The two partial indexes of a queue's open rows (taken < wanted): fewest votes-or-leases
+    first (the default order's whole index), and most ambiguous first (see ordering.py)."""
+    open_rows = Q(taken__lt=F("wanted"))
+    return [
+        models.Index(
+            fields=["project", "taken", key], condition=open_rows, name=f"{prefix}_open_fewest"
+        ),
+        models.Index(
+            "project",
+            models.F("priority").desc(),
+            "taken",
+            key,
+            condition=open_rows,
+            name=f"{prefix}_open_priority",
+        ),
+    ]
+
+
 class QueueItem(QueueRow):
     """A pair's labelling state. Kept by triggers, except ``leases``: see the module doc.
     A pair derived from an item's answers wants no votes of its own (its ``votes_wanted``
@@ -212,23 +231,7 @@ class QueueItem(QueueRow):
     )
 
     class Meta:
-        indexes = [
-            # Open pairs only, fewest votes-or-leases first: the default order's whole index.
-            models.Index(
-                fields=["project", "taken", "pair"],
-                condition=Q(taken__lt=F("wanted")),
-                name="queue_open_fewest",
-            ),
-            # The "most ambiguous first" order (see ordering.py).
-            models.Index(
-                "project",
-                models.F("priority").desc(),
-                "taken",
-                "pair",
-                condition=Q(taken__lt=F("wanted")),
-                name="queue_open_priority",
-            ),
-        ]
+        indexes = _open_queue_indexes(key="pair", prefix="queue")
 
     def __str__(self) -> str:
         return f"pair {self.pair_id}: {self.votes} votes + {self.leases} leases of {self.wanted}"
@@ -252,21 +255,7 @@ class ItemQueueItem(QueueRow):
     )
 
     class Meta:
-        indexes = [
-            models.Index(
-                fields=["project", "taken", "item"],
-                condition=Q(taken__lt=F("wanted")),
-                name="item_queue_open_fewest",
-            ),
-            models.Index(
-                "project",
-                models.F("priority").desc(),
-                "taken",
-                "item",
-                condition=Q(taken__lt=F("wanted")),
-                name="item_queue_open_priority",
-            ),
-        ]
+        indexes = _open_queue_indexes(key="item", prefix="item_queue")
 
     def __str__(self) -> str:
         return f"item {self.item_id}: {self.votes} answers + {self.leases} leases of {self.wanted}"
