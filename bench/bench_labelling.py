@@ -8,7 +8,7 @@ connection pool on (DATABASE_POOL, see webapp/settings.py). N annotators, each o
 keep-alive connection of a small asyncio HTTP/1.1 client, work as the labelling page does
 (static/js/label.js): they open with two pairs (the one on screen and one fetched ahead), then
 each vote is one request, ``POST /label/vote/`` with ``prefetch=1``, whose answer is the next
-pair for the buffer. Three runs, on the same server and project:
+pair for the buffer. Five runs, on the same server:
 
 1. for BENCH_LABELLING_SECONDS without pauses: the server's capacity, far harder than people;
 2. for BENCH_LABELLING_API_SECONDS (as long, by default) the same annotators label through
