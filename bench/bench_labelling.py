@@ -8,7 +8,7 @@ connection pool on (DATABASE_POOL, see webapp/settings.py). N annotators, each o
 keep-alive connection of a small asyncio HTTP/1.1 client, work as the labelling page does
 (static/js/label.js): they open with two pairs (the one on screen and one fetched ahead), then
 each vote is one request, ``POST /label/vote/`` with ``prefetch=1``, whose answer is the next
-pair for the buffer. Three runs, on the same server and project:
+pair for the buffer. Five runs, on the same server:
 
 1. for BENCH_LABELLING_SECONDS without pauses: the server's capacity, far harder than people;
 2. for BENCH_LABELLING_API_SECONDS (as long, by default) the same annotators label through
@@ -22,7 +22,14 @@ pair for the buffer. Three runs, on the same server and project:
    votes on the item's six pairs and brings the next item back. ``ranking_items_per_s`` and
    ``ranking_request_p95_ms`` stand beside run 1's ``votes_per_s`` and ``request_p95_ms``;
    ``ranking_p95_vs_pair_page`` is the ratio of the two p95s, steadier than either time, and
-   ``ranking_cpu_server_ms_per_item`` stands beside ``cpu_server_ms_per_vote``.
+   ``ranking_cpu_server_ms_per_item`` stands beside ``cpu_server_ms_per_vote``;
+5. for BENCH_LABELLING_SECONDS without pauses, the same annotators on the step page of a
+   project of BENCH_LABELLING_STEP_ITEMS solutions of up to eight steps (``steps_*``,
+   bench/load_items.py): each solution is two requests, ``POST /label/steps/answer/`` (JSON:
+   a label per step, or the first error alone) and the page again for the next, as
+   static/js/steps.js does. ``steps_items_per_s`` and ``steps_request_p95_ms`` (the two
+   requests of an item) stand beside the pair page's figures, ``steps_page_p95_ms`` is the
+   page alone, and ``steps_p95_vs_pair_page`` the ratio of the p95s.
 
 Figures: latency p50 / p95 / p99 of a vote request (it carries the next pair back), votes per
 second (for the API, ``api_vote_p95_ms`` is the vote request and ``api_next_p95_ms`` the
@@ -68,7 +75,14 @@ from bench.load import (
     stop_embedded_redis,
 )
 from bench.load_api import api_tokens, run_api_load
-from bench.load_items import check_items, fill_items, members_ensure, run_item_load
+from bench.load_items import (
+    check_items,
+    fill_items,
+    fill_steps,
+    members_ensure,
+    run_item_load,
+    run_steps_load,
+)
 
 PAIRS = int(os.environ.get("BENCH_LABELLING_PAIRS", 1_000_000))
 ANNOTATORS = int(os.environ.get("BENCH_LABELLING_ANNOTATORS", 32))
@@ -78,6 +92,7 @@ SECONDS = float(os.environ.get("BENCH_LABELLING_SECONDS", 45))
 PACED_SECONDS = float(os.environ.get("BENCH_LABELLING_PACED_SECONDS", 20))
 API_SECONDS = float(os.environ.get("BENCH_LABELLING_API_SECONDS", SECONDS))
 ITEMS = int(os.environ.get("BENCH_LABELLING_ITEMS", 100_000))
+STEP_ITEMS = int(os.environ.get("BENCH_LABELLING_STEP_ITEMS", 100_000))
 THINK_S = 1.0
 KEEP_DB = os.environ.get("BENCH_LABELLING_KEEP_DB", "").lower() in ("1", "true", "yes")
 
@@ -152,6 +167,9 @@ def run(figures: Figures) -> None:
         ranking = Project.objects.filter(name="Ranking bench").first()
         ranking_id = ranking.pk if ranking else fill_items(ITEMS)
         members_ensure(ranking_id, ANNOTATORS)
+        steps = Project.objects.filter(name="Steps bench").first()
+        steps_id = steps.pk if steps else fill_steps(STEP_ITEMS)
+        members_ensure(steps_id, ANNOTATORS)
         if template and not kept:
             database_keep(template)
         cookies = sessions(ANNOTATORS)
@@ -180,13 +198,18 @@ def run(figures: Figures) -> None:
             ranking_meter.start()
             ranked = asyncio.run(run_item_load(port, ranking_id, cookies, SECONDS))
             ranking_meter.stop()
+            steps_meter = CpuMeter(psutil.Process(server.pid))
+            steps_meter.start()
+            stepped = asyncio.run(run_steps_load(port, steps_id, cookies, SECONDS))
+            steps_meter.stop()
         finally:
             server.terminate()
             server.wait(timeout=30)
             stop_embedded_redis()
         checks = check(project_id, merge(tally, api, paced))
         ranking_checks = check_items(ranking_id, ranked)
-    samples = tally.error_samples + api.error_samples + paced.error_samples + ranked.error_samples
+        steps_checks = check_items(steps_id, stepped)
+    samples = [sample for t in (tally, api, paced, ranked, stepped) for sample in t.error_samples]
     for sample in samples[:5]:
         print(f"labelling: error: {sample}", file=sys.stderr)
     figures("annotators", ANNOTATORS, "")
@@ -232,13 +255,31 @@ def run(figures: Figures) -> None:
         quantile(ranked.vote_ms, 0.95) / quantile(tally.vote_ms, 0.95),
         "",
     )
-    figures("errors", tally.errors + api.errors + paced.errors + ranked.errors, "")
+    figures("steps_items", STEP_ITEMS, "items")
+    figures("steps_request_p50_ms", quantile(stepped.vote_ms, 0.50), "ms")
+    figures("steps_request_p95_ms", quantile(stepped.vote_ms, 0.95), "ms")
+    figures("steps_page_p95_ms", quantile(stepped.next_ms, 0.95), "ms")
+    figures("steps_items_per_s", len(stepped.vote_ms) / stepped.seconds, "items/s")
+    step_answers = max(1, len(stepped.stored))
+    steps_server_s = steps_meter.spent["web"] + steps_meter.spent["db"]
+    figures("steps_cpu_server_ms_per_item", 1000 * steps_server_s / step_answers, "ms")
+    figures(
+        "steps_p95_vs_pair_page",
+        quantile(stepped.vote_ms, 0.95) / quantile(tally.vote_ms, 0.95),
+        "",
+    )
+    runs = (tally, api, paced, ranked, stepped)
+    figures("errors", sum(t.errors for t in runs), "")
     for name, value in checks.items():
         figures(name, value, "")
     for name, value in ranking_checks.items():
         figures(f"ranking_{name}", value, "")
-    if any(checks.values()) or any(ranking_checks.values()):
-        raise RuntimeError(f"votes went wrong under load: {checks}, ranking {ranking_checks}")
+    for name, value in steps_checks.items():
+        figures(f"steps_{name}", value, "")
+    if any(checks.values()) or any(ranking_checks.values()) or any(steps_checks.values()):
+        raise RuntimeError(
+            f"votes went wrong under load: {checks}, ranking {ranking_checks}, steps {steps_checks}"
+        )
 
 
 def _busy_share(before: Any, after: Any) -> float:

@@ -28,6 +28,7 @@ from pathlib import Path
 import psutil
 
 from bench import load
+from bench.client import WARMUP_S
 from bench.db import bench_database
 
 SECONDS = float(os.environ.get("BENCH_SOAK_SECONDS", 600))
@@ -116,7 +117,7 @@ def run(figures: Figures) -> None:
             )
             watch = Watch(psutil.Process(server.pid), psutil.Process(celery.pid), project_id)
             watch.start()
-            began = time.perf_counter() + load.WARMUP_S
+            began = time.perf_counter() + WARMUP_S
             tally = asyncio.run(load.run_load(port, project_id, cookies, SECONDS, 0.0))
             watch.done.set()
             watch.join(timeout=30)

@@ -6,8 +6,8 @@ real HH-RLHF texts bundled for the demo (1000 pairs imported, then repeated with
 so every page renders real prompts and responses through the markdown filter). ``serve`` runs
 uvicorn on the bench database from a subprocess, as ``manage.py serve`` does, with the psycopg
 connection pool on (DATABASE_POOL, see webapp/settings.py). ``run_load`` has annotators, each
-on its own keep-alive connection of a small asyncio HTTP/1.1 client, work as the labelling page
-does (static/js/label.js): they open with two pairs (the one on screen and one fetched ahead),
+on its own keep-alive connection (bench/client.py), work as the labelling page does
+(static/js/label.js): they open with two pairs (the one on screen and one fetched ahead),
 then each vote is one request, ``POST /label/vote/`` with ``prefetch=1``, whose answer is the
 next pair for the buffer; their ``Tally`` holds every vote's latency and the tokens the server
 acknowledged, which ``check`` holds against the database. ``CpuMeter`` measures what the
@@ -19,21 +19,18 @@ Used by bench_labelling and bench_soak; ``python -m bench`` runs only modules na
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import random
 import re
-import secrets
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-WARMUP_S = 5.0  # the first seconds of a load, whose votes count in no figure
+from bench.client import Connection, Tally, answer_timed, run_pages
+
 WEB_WORKERS = int(os.environ.get("BENCH_LABELLING_WEB_WORKERS", 2))
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_FILE = ROOT / "webapp" / "ops" / "demo" / "hh-rlhf-test-sample.jsonl.gz"
@@ -166,78 +163,6 @@ def stop_embedded_redis() -> None:
         embedded.stop_redis(embedded.redis_socket(Path(settings.PREFLAB_HOME)))
 
 
-@dataclass
-class Tally:
-    vote_ms: list[float] = field(default_factory=list)  # each vote request, the next pair back
-    next_ms: list[float] = field(default_factory=list)  # each request for a pair alone (API)
-    vote_at: list[float] = field(default_factory=list)  # when each of them ended (perf_counter)
-    stored: set[str] = field(default_factory=set)  # tokens the server acknowledged as stored
-    statuses: dict[str, int] = field(default_factory=dict)
-    errors: int = 0
-    seconds: float = 0.0
-    error_samples: list[str] = field(default_factory=list)
-    exhausted: int = 0
-
-
-Answer = tuple[int, dict[str, str], bytes]  # status, headers (lower-case names), body
-
-
-class Connection:
-    """A keep-alive HTTP/1.1 connection that POSTs forms as a logged-in page does (a session
-    cookie and a CSRF token), or JSON as an API client does (a token); enough HTTP for these
-    benchmarks."""
-
-    def __init__(self, port: int, cookie: str = "", csrf: str = "", token: str = "") -> None:
-        self.port, self.cookie, self.csrf, self.token = port, cookie, csrf, token
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def post(self, path: str, form: dict[str, str]) -> Answer:
-        body = "&".join(f"{k}={v}" for k, v in form.items()).encode()
-        headers = (
-            f"Cookie: sessionid={self.cookie}; csrftoken={self.csrf}\r\n"
-            f"X-CSRFToken: {self.csrf}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-        )
-        return await self._send(path, headers, body)
-
-    async def post_json(self, path: str, data: object) -> Answer:
-        body = b"" if data is None else json.dumps(data).encode()
-        headers = f"Authorization: Token {self.token}\r\nContent-Type: application/json\r\n"
-        return await self._send(path, headers, body)
-
-    async def _send(self, path: str, extra: str, body: bytes) -> Answer:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
-        assert self.reader is not None
-        head = (
-            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n{extra}"
-            f"Content-Length: {len(body)}\r\n\r\n"
-        )
-        self.writer.write(head.encode() + body)
-        status_line = await self.reader.readline()
-        status = int(status_line.split()[1])
-        headers = {}
-        while (line := await self.reader.readline()) not in (b"\r\n", b""):
-            name, _, value = line.decode("latin-1").partition(":")
-            headers[name.strip().lower()] = value.strip()
-        if status in (204, 304):
-            payload = b""
-        elif "content-length" in headers:
-            payload = await self.reader.readexactly(int(headers["content-length"]))
-        else:  # chunked
-            chunks = []
-            while (size := int((await self.reader.readline()).strip(), 16)) > 0:
-                chunks.append(await self.reader.readexactly(size))
-                await self.reader.readline()
-            await self.reader.readline()
-            payload = b"".join(chunks)
-        return status, headers, payload
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-
-
 def _held(body: bytes) -> tuple[str, str] | None:
     """The token and round of the pair in a fragment, if it holds one."""
     match = TOKEN.search(body)
@@ -283,16 +208,10 @@ async def annotate(
             "time_ms": str(rng.randrange(2000, 30000)),
             "prefetch": "1",  # the buffer is empty once the next pair is on screen
         }
-        t0 = time.perf_counter()
-        status, headers, body = await conn.post(f"{base}/vote/", form)
-        t1 = time.perf_counter()
-        outcome = headers.get("x-vote-status", "")
-        tally.statuses[outcome] = tally.statuses.get(outcome, 0) + 1
-        if status != 200 or outcome != "stored":
-            tally.errors += 1
-            tally.error_samples.append(f"vote {status} {outcome}: {body[:120]!r}")
+        answered = await answer_timed(conn.post(f"{base}/vote/", form), tally, token, "vote")
+        if answered is None:
             continue
-        tally.stored.add(token)
+        body, t0, t1 = answered
         pair = _held(body)
         if pair is not None:
             held.append(pair)
@@ -305,33 +224,13 @@ async def annotate(
             await asyncio.sleep(think_s * rng.uniform(0.5, 1.5))
 
 
-Annotator = Callable[[Connection, Tally, tuple[float, float], int], Awaitable[None]]
-
-
-async def run_annotators(conns: list[Connection], annotator: Annotator, seconds: float) -> Tally:
-    """``annotator`` on each connection at once (its index as a seed), recording for
-    ``seconds`` after WARMUP_S; the Tally of them all."""
-    tally = Tally()
-    begin = time.perf_counter()
-    window = (begin + WARMUP_S, begin + WARMUP_S + seconds)
-    try:
-        await asyncio.gather(*(annotator(c, tally, window, i) for i, c in enumerate(conns)))
-    finally:
-        for c in conns:
-            c.close()
-    tally.seconds = seconds
-    return tally
-
-
 async def run_load(
     port: int, project_id: int, cookies: list[str], seconds: float, think_s: float
 ) -> Tally:
-    conns = [Connection(port, c, secrets.token_hex(16)) for c in cookies]
-
     def page(conn: Connection, tally: Tally, window: tuple[float, float], i: int) -> Any:
         return annotate(conn, project_id, tally, window, i, think_s)
 
-    return await run_annotators(conns, page, seconds)
+    return await run_pages(port, cookies, seconds, page)
 
 
 def check(project_id: int, tally: Tally) -> dict[str, int]:

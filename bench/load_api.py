@@ -1,5 +1,5 @@
 """Labelling load over the REST API, beside bench/load.py's page load: the same annotators,
-each on its own keep-alive connection of load.py's client, authenticated with a token, loop
+each on its own keep-alive connection of bench/client.py, authenticated with a token, loop
 over ``POST /api/projects/<id>/assignments/next/`` (the pair to label) and
 ``POST /api/projects/<id>/votes/`` (JSON), as an API client labels. Their ``Tally`` holds
 each vote's and each next's latency and the tokens stored, for load.check.
@@ -12,7 +12,8 @@ import random
 import time
 from typing import Any
 
-from bench.load import CHOICES, Connection, Tally, run_annotators
+from bench.client import Connection, Tally, run_annotators
+from bench.load import CHOICES
 
 
 def api_tokens(n: int) -> list[str]:

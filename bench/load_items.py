@@ -1,5 +1,6 @@
-"""Ranking load for the labelling benchmark: a project of items to rank, and simulated
-annotators who rank them over HTTP as the ranking page does (static/js/label_items.js).
+"""Item load for the labelling benchmark: a project of items to rank and one of solutions to
+label step by step, and simulated annotators who answer them over HTTP as the ranking page
+(static/js/label_items.js) and the step page (static/js/steps.js) do.
 
 ``fill_items`` makes a ranking project of many items with SQL (``INSERT ... SELECT
 generate_series``) over the demo's real HH-RLHF texts: each item is one of its prompts with K
@@ -9,24 +10,35 @@ connections of bench/load.py, open the page's one item (``POST /label/next/``), 
 each with one request, ``POST /label/answer/`` with a ranking of the positions shown (random,
 sometimes with a tie), whose answer is the next item. Storing an answer derives its votes on
 the item's pairs in the same transaction, so a request does what the page's does.
-``check_items`` holds what the server acknowledged against the answers stored.
+``fill_steps`` makes a steps project the same way, each solution one of the demo's prompts
+with a real answer cut into steps at sentence ends; ``run_steps_load`` has annotators load the
+step page (``GET /label/steps/``), post each solution's labels as its script does (JSON,
+``POST /label/steps/answer/``: every step, stopping at a bad one now and then, or in
+first-error mode only the first wrong step) and load the page again for the next: an item's
+server time is those two requests. ``check_items`` holds what the server acknowledged against
+the answers stored, for either project.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import random
 import re
-import secrets
 import sys
 import time
 from typing import Any
 from urllib.parse import quote
 
-from bench.load import DEMO_FILE, Connection, Tally, _held, run_annotators
+from bench.client import Connection, Tally, answer_timed, run_pages
+from bench.load import DEMO_FILE, _held
 
 POSITIONS = re.compile(rb'data-positions="([^"]*)"')
+STEPS_HELD = re.compile(rb'data-token="([0-9a-f-]{36})" data-round="(\d+)" data-steps="(\d+)"')
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 K = 4
+MAX_STEPS = 8  # a solution's steps, at most: an answer's sentences are grouped to fit
 
 
 def fill_items(items: int, *, k: int = K) -> int:
@@ -96,6 +108,86 @@ def fill_items(items: int, *, k: int = K) -> int:
     return project.pk
 
 
+def solution_steps(text: str) -> list[str]:
+    """A text cut into at most MAX_STEPS steps at sentence ends."""
+    sentences = [s for s in SENTENCE_END.split(text.strip()) if s] or [text]
+    per = math.ceil(len(sentences) / MAX_STEPS)
+    return [" ".join(sentences[i : i + per]) for i in range(0, len(sentences), per)]
+
+
+def fill_steps(items: int) -> int:
+    """A steps project of ``items`` solutions over the demo's real texts (each a prompt and an
+    answer to it, cut into steps), stored as the step importer stores them; returns its id."""
+    from django.db import connection
+
+    from webapp.imports.services import import_batch_create, import_run
+    from webapp.labelling.models import ItemQueueItem
+    from webapp.pairs.models import Item, ItemResponse, Pair, Response
+    from webapp.pairs.steps import solution_text
+    from webapp.projects.services import project_create
+
+    source = project_create(name="Steps bench source")
+    import_run(batch=import_batch_create(project=source, path=DEMO_FILE, file_name=DEMO_FILE.name))
+    project = project_create(name="Steps bench", label_scheme="steps", votes_per_pair=3)
+    started = time.perf_counter()
+    pairs = list(
+        Pair.objects.filter(project=source)
+        .order_by("id")
+        .values_list("prompt_id", "response_a__text")
+    )
+    solutions = [solution_text(solution_steps(text)) for _, text in pairs]
+    responses = Response.objects.bulk_create(
+        [
+            Response(content_hash=hashlib.md5(f"bench-steps-{n}".encode()).digest(), text=text)
+            for n, (text, _) in enumerate(solutions)
+        ]
+    )
+    items_table, responses_table = Item._meta.db_table, ItemResponse._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            CREATE TEMP TABLE bench_steps AS
+            SELECT n - 1 AS n, prompt_id, response_id, spans::jsonb AS spans
+            FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) WITH ORDINALITY
+                AS s(prompt_id, response_id, spans, n)
+            """,
+            [
+                [prompt_id for prompt_id, _ in pairs],
+                [r.pk for r in responses],
+                [json.dumps(spans) for _, spans in solutions],
+            ],
+        )
+        cursor.execute(
+            f"""
+            INSERT INTO {items_table} (project_id, prompt_id, dedup_key, source_file,
+                source_line, split, external_id, metadata, created_at)
+            SELECT %(project)s, s.prompt_id, decode(md5('bench-step-item-' || i), 'hex'),
+                'bench', i, 'train', '', '{{}}', now()
+            FROM generate_series(0, %(items)s - 1) AS i
+            JOIN bench_steps s ON s.n = i %% %(distinct)s
+            """,
+            {"project": project.pk, "items": items, "distinct": len(pairs)},
+        )
+        cursor.execute(
+            f"""
+            INSERT INTO {responses_table} (item_id, position, response_id, metadata)
+            SELECT it.id, 0, s.response_id, jsonb_build_object('step_spans', s.spans)
+            FROM {items_table} it JOIN bench_steps s ON s.n = it.source_line %% %(distinct)s
+            WHERE it.project_id = %(project)s
+            """,
+            {"project": project.pk, "distinct": len(pairs)},
+        )
+        cursor.execute("DROP TABLE bench_steps")
+        for table in (items_table, responses_table, ItemQueueItem._meta.db_table):
+            cursor.execute(f"VACUUM ANALYZE {table}")
+    print(
+        f"labelling: {items} step solutions (texts of {len(pairs)} real answers) in "
+        f"{time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
+    )
+    return project.pk
+
+
 def members_ensure(project_id: int, n: int) -> None:
     """The first n bench annotators (bench/load.py's, made already) as annotators here too."""
     from django.contrib.auth import get_user_model
@@ -147,16 +239,10 @@ async def rank(
             "payload": quote(json.dumps(ranking_of(_positions(body), rng))),
             "time_ms": str(rng.randrange(2000, 30000)),
         }
-        t0 = time.perf_counter()
-        status, headers, body = await conn.post(f"{base}/answer/", form)
-        t1 = time.perf_counter()
-        outcome = headers.get("x-vote-status", "")
-        tally.statuses[outcome] = tally.statuses.get(outcome, 0) + 1
-        if status != 200 or outcome != "stored":
-            tally.errors += 1
-            tally.error_samples.append(f"answer {status} {outcome}: {body[:120]!r}")
+        answered = await answer_timed(conn.post(f"{base}/answer/", form), tally, token, "answer")
+        if answered is None:
             break
-        tally.stored.add(token)
+        body, t0, t1 = answered
         held = _held(body)
         if held is None:
             tally.exhausted += 1
@@ -166,12 +252,10 @@ async def rank(
 
 
 async def run_item_load(port: int, project_id: int, cookies: list[str], seconds: float) -> Tally:
-    conns = [Connection(port, c, secrets.token_hex(16)) for c in cookies]
-
     def page(conn: Connection, tally: Tally, window: tuple[float, float], i: int) -> Any:
         return rank(conn, project_id, tally, window, i)
 
-    return await run_annotators(conns, page, seconds)
+    return await run_pages(port, cookies, seconds, page)
 
 
 def check_items(project_id: int, tally: Tally) -> dict[str, int]:
@@ -207,3 +291,78 @@ def check_items(project_id: int, tally: Tally) -> dict[str, int]:
         "duplicated": (len(in_db) - len(stored)) + len(stored - tally.stored),
         "over_assigned": int(over),
     }
+
+
+def step_labels_of(n: int, rng: random.Random) -> dict[str, Any]:
+    """Labels as the step page sends them: mostly every step good or neutral, up to a bad one
+    now and then (the rest unlabelled, as "stop at the first bad step" does); a third of the
+    time first-error mode, only the first wrong step (-1: none)."""
+    from webapp.pairs.steps import labels_from_first_error
+
+    first = rng.choice([-1, -1, *range(n)])
+    if rng.random() < 1 / 3:
+        return {"steps": labels_from_first_error(n, first), "first_error": first}
+    steps: list[int | None] = [rng.choice((1, 1, 1, 0)) for _ in range(n)]
+    if first >= 0:
+        steps[first:] = [-1] + [None] * (n - first - 1)
+    return {"steps": steps, "first_error": None}
+
+
+def _step_held(body: bytes) -> tuple[str, int, int] | None:
+    """The token, round and number of steps of the solution a step page shows, if any."""
+    match = STEPS_HELD.search(body)
+    return (match.group(1).decode(), int(match.group(2)), int(match.group(3))) if match else None
+
+
+def _json_status(headers: dict[str, str], body: bytes) -> str:
+    try:
+        return str(json.loads(body).get("status", ""))
+    except ValueError:
+        return ""
+
+
+async def label_steps(
+    conn: Connection, project_id: int, tally: Tally, window: tuple[float, float], seed: int
+) -> None:
+    """One annotator on the step page: the page, the answer, the page again for the next."""
+    rng = random.Random(seed)
+    page = f"/projects/{project_id}/label/steps/"
+    start, stop = window
+    status, _, body = await conn.get(page)
+    held = _step_held(body) if status == 200 else None
+    if status != 200:
+        tally.errors += 1
+        tally.error_samples.append(f"step page {status}: {body[:120]!r}")
+    while held is not None and (now := time.perf_counter()) < stop:
+        token, round_, n = held
+        answer = {
+            "token": token,
+            "round": round_,
+            "payload": step_labels_of(n, rng),
+            "time_ms": rng.randrange(5000, 60000),
+        }
+        request = conn.post_json(f"{page}answer/", answer)
+        answered = await answer_timed(request, tally, token, "steps answer", _json_status)
+        if answered is None:
+            break
+        _, t0, t1 = answered
+        status, _, body = await conn.get(page)
+        t2 = time.perf_counter()
+        if status != 200:
+            tally.errors += 1
+            tally.error_samples.append(f"step page {status}: {body[:120]!r}")
+            break
+        held = _step_held(body)
+        if held is None:
+            tally.exhausted += 1
+        if now >= start:
+            tally.vote_ms.append((t2 - t0) * 1000)  # the item's server time: answer, next page
+            tally.next_ms.append((t2 - t1) * 1000)
+            tally.vote_at.append(t2)
+
+
+async def run_steps_load(port: int, project_id: int, cookies: list[str], seconds: float) -> Tally:
+    def page(conn: Connection, tally: Tally, window: tuple[float, float], i: int) -> Any:
+        return label_steps(conn, project_id, tally, window, i)
+
+    return await run_pages(port, cookies, seconds, page)

@@ -152,6 +152,26 @@ def train_rm(job_id: int) -> None:
     )
 
 
+@app.task(name="preflab.gpu.train_steps", acks_late=True)
+def train_steps(job_id: int) -> None:
+    """A steps project's step model fine-tune: named preflab.gpu.*, so the gpu queue's."""
+    from webapp.jobs.runs import run_execute
+    from webapp.jobs.services import job_succeed
+    from webapp.training.models import TrainingRun
+    from webapp.training.steps import step_training_execute
+
+    done = run_execute(TrainingRun, job_id=job_id, execute=step_training_execute)
+    if done is None:
+        return
+    job, run, _ = done
+    accuracy = run.metrics.get("heldout_step_accuracy", float("nan"))
+    job_succeed(
+        job=job,
+        result={"training_run": run.pk, "url": f"/training/runs/{run.pk}/"},
+        message=f"held-out step accuracy {accuracy:.3f}, model v{run.model.version}",
+    )
+
+
 @app.task(name="preflab.judge_pairs", acks_late=True)
 def judge_pairs(job_id: int) -> None:
     from webapp import pipeline

@@ -9,6 +9,9 @@ from typing import Any
 from django.contrib.auth import get_user_model
 
 from tests.factories import MembershipFactory, UserFactory
+from webapp.imports.models import ImportBatch
+from webapp.imports.step_items import steps_load
+from webapp.imports.steps import ParsedSteps
 from webapp.labelling import queue, services
 from webapp.labelling.models import Assignment
 from webapp.pairs.models import Item, ItemResponse, Pair, Prompt, Response
@@ -84,6 +87,19 @@ def make_items(
         ]
     )
     return items
+
+
+def make_steps(project: Project, n: int, steps: tuple[str, ...] = ("a", "b", "c")) -> list[Item]:
+    """``n`` solutions of a steps project ("Problem {i}"), stored as the step importer stores
+    them, with no labels."""
+    batch = ImportBatch.objects.create(project=project, file_name="steps.jsonl")
+    records = [
+        ParsedSteps(i + 1, f"Problem {i}", list(steps), None, external_id=str(i)) for i in range(n)
+    ]
+    steps_load(
+        batch=batch, records=records, fmt="x", reject=lambda e: None, annotator_id=lambda n: 0
+    )
+    return list(Item.objects.filter(project=project).order_by("pk"))
 
 
 def annotator(

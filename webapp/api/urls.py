@@ -18,6 +18,7 @@ from webapp.api.views import (
     projects,
     review,
     scoring,
+    steps,
     training,
 )
 
@@ -49,6 +50,8 @@ urlpatterns = [
     path("projects/<id:project_id>/items/<id:item_id>/", items.item_detail, name="item"),
     path("projects/<id:project_id>/items/next/", items.item_next, name="item-next"),
     path("projects/<id:project_id>/answers/", items.answer_create, name="answers"),
+    path("projects/<id:project_id>/steps/next/", steps.step_next, name="step-next"),
+    path("projects/<id:project_id>/step-answers/", steps.step_answer_create, name="step-answers"),
     path("projects/<id:project_id>/imports/", imports.import_create, name="import-create"),
     path("imports/<id:batch_id>/", imports.import_detail, name="import"),
     path("projects/<id:project_id>/assignments/next/", labelling.assignment_next, name="next"),

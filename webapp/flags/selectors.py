@@ -15,9 +15,11 @@ def flags_for_project(
     scoring_run_id: int | None = None,
     without_run: bool = False,
     pair_id: int | None = None,
+    item_id: int | None = None,
 ) -> QuerySet[Flag]:
     """The project's flags, filtered by kind, by the scoring run that raised them (or, with
-    ``without_run``, those a check or a person raised, tied to no run) and by pair."""
+    ``without_run``, those a check or a person raised, tied to no run), by pair and by item
+    (a steps project's solution)."""
     flags = Flag.objects.filter(project=project)
     if kind:
         flags = flags.filter(kind=kind)
@@ -27,4 +29,6 @@ def flags_for_project(
         flags = flags.filter(scoring_run_id=scoring_run_id)
     if pair_id is not None:
         flags = flags.filter(pair_id=pair_id)
+    if item_id is not None:
+        flags = flags.filter(item_id=item_id)
     return flags

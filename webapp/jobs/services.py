@@ -40,6 +40,7 @@ TASKS = {
     "aggregate_votes": "preflab.aggregate_votes",
     "export": "preflab.export_dataset",
     "train": "preflab.train_rm",
+    "train_steps": "preflab.gpu.train_steps",  # preflab.gpu.*: routed to the gpu queue
     "checks": "preflab.run_checks",
     "noise": "preflab.refit_noise",
     "judge": "preflab.judge_pairs",

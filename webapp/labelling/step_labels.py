@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from django.apps import apps
 from django.db.models import QuerySet
 
@@ -66,6 +67,21 @@ def step_items(*, project: Project) -> list[StepItem]:
         )
         for r in rows
     ]
+
+
+def trainable_targets(*, items: list[StepItem], labels: dict[int, StepLabel]) -> np.ndarray:
+    """(S,) what a step model trains on, over every step of ``items`` in order: 1.0 right
+    (neutral counts as right), 0.0 wrong, NaN unknown, which is every step after the first
+    wrong one (workers/rm/steps.py) and every step of a solution without a label."""
+    targets: list[float] = []
+    for item in items:
+        label = labels.get(item.item_id)
+        known = list(label.labels) if label is not None else []
+        if -1 in known:
+            known = known[: known.index(-1) + 1]
+        known += [None] * (len(item.steps) - len(known))
+        targets += [np.nan if v is None else float(v != -1) for v in known[: len(item.steps)]]
+    return np.asarray(targets, dtype=np.float32)
 
 
 def step_answers(*, project: Project) -> list[tuple[int, int, dict[str, Any]]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -23,7 +24,7 @@ from webapp.labelling import leases, queue, selectors
 from webapp.labelling.item_answers import item_answer_submit
 from webapp.labelling.models import Assignment
 from webapp.labelling.services import LabellingError, assignment_skip
-from webapp.pairs.models import ItemResponse
+from webapp.pairs.models import ItemResponse, Prompt
 from webapp.pairs.steps import steps_of
 from webapp.projects.models import Project
 from webapp.projects.selectors import project_for_user
@@ -34,6 +35,23 @@ def _steps_project(request: HttpRequest, project_id: int) -> Project:
     if project.label_scheme != Project.LabelScheme.STEPS:
         raise Http404("This project does not label steps")
     return project
+
+
+@dataclass(frozen=True)
+class ShownSteps:
+    """A steps item as an annotator is shown it, here and through the API: the problem and
+    the solution's steps, nothing else."""
+
+    problem: Prompt
+    steps: list[str]
+
+
+def shown_steps(*, item_id: int) -> ShownSteps:
+    """The problem and steps of a steps item: one query."""
+    response = ItemResponse.objects.select_related("response", "item__prompt").get(
+        item_id=item_id, position=0
+    )
+    return ShownSteps(response.item.prompt, steps_of(response.response.text, response.metadata))
 
 
 def _held(project: Project, annotator: Any) -> Assignment | None:
@@ -67,14 +85,8 @@ def steps_page(request: HttpRequest, project_id: int) -> HttpResponse:
     }
     if assignment is not None:
         assert assignment.item_id is not None  # _held leases items only
-        response = ItemResponse.objects.select_related("response", "item__prompt").get(
-            item_id=assignment.item_id, position=0
-        )
-        context |= {
-            "assignment": assignment,
-            "problem": response.item.prompt,
-            "steps": steps_of(response.response.text, response.metadata),
-        }
+        shown = shown_steps(item_id=assignment.item_id)
+        context |= {"assignment": assignment, "problem": shown.problem, "steps": shown.steps}
     return render(request, "labelling/steps.html", context)
 
 

@@ -10,6 +10,7 @@ from webapp.projects.models import Project
 class ModelKind(models.TextChoices):
     HEAD = "head", "Reward head on the frozen encoder (CPU)"
     FINETUNE = "finetune", "Full fine-tune (GPU worker)"
+    STEP_FINETUNE = "step_finetune", "Step model: the encoder fine-tuned with the step head (GPU)"
 
 
 class RegisteredModel(models.Model):

@@ -22,7 +22,12 @@ from webapp.flags.models import Flag
 from webapp.jobs.runs import versions
 from webapp.jobs.services import JobCancelled
 from webapp.labelling.step_agreement import aggregate_steps, annotator_disagreement, step_tables
-from webapp.labelling.step_labels import step_answers, step_items, step_labels
+from webapp.labelling.step_labels import (
+    step_answers,
+    step_items,
+    step_labels,
+    trainable_targets,
+)
 from webapp.scoring.models import ScoringRun, StepScore
 
 Progress = Callable[..., None]
@@ -64,15 +69,7 @@ def step_scoring_execute(
             f"only {len(labelled)} solutions have step labels; the step model needs at least "
             f"{2 * config.n_folds}"
         )
-    targets = np.concatenate(
-        [
-            np.array(
-                [np.nan if v is None else float(v != -1) for v in _trainable(labels, i)],
-                dtype=np.float32,
-            )
-            for i in items
-        ]
-    )
+    targets = trainable_targets(items=items, labels=labels)
     progress(0, 1, f"embedding the steps of {len(items)} solutions")
     encoder = rm.Encoder(rm.EncoderConfig(max_length=int(options.get("max_length", 256))))
     try:
@@ -127,18 +124,6 @@ def step_scoring_execute(
     scores = {how: solution_scores(per_step, how) for how in ("min", "product", "last")}
     _store(run, items, labels, per_step, predicted, scores, flags, summary, config.to_dict())
     return run
-
-
-def _trainable(labels: dict[int, Any], item: Any) -> list[int | None]:
-    label = labels.get(item.item_id)
-    if label is None:
-        return [None] * len(item.steps)
-    out: list[int | None] = []
-    for value in label.labels:
-        out.append(value)
-        if value == -1:
-            break  # after the first wrong step nothing is known (workers/rm/steps.py)
-    return out + [None] * (len(item.steps) - len(out))
 
 
 def _annotator_flags(

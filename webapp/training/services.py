@@ -99,6 +99,8 @@ class TrainingOptions:
 
         if self.kind not in TrainingRun.Kind.values:
             raise TrainingError(f"unknown model kind {self.kind!r}; expected head or finetune")
+        if self.kind == TrainingRun.Kind.STEP_FINETUNE:
+            raise TrainingError("a step model trains in a steps project (webapp/training/steps.py)")
         lr, batch_size = DEFAULTS[self.kind]
         config = TrainConfig(
             kind=self.kind,  # type: ignore[arg-type]
@@ -149,7 +151,15 @@ def training_run_create(
     *, project: Project, options: TrainingOptions, created_by: Any = None
 ) -> TrainingRun:
     """Check the options, fix the held-out split, store a queued run and enqueue its job
-    (on the `gpu` queue for a fine-tune). Raises TrainingError for a bad request."""
+    (on the `gpu` queue for a fine-tune). A steps project's run, or one of kind
+    step_finetune, is webapp/training/steps.py's. Raises TrainingError for a bad request."""
+    if (
+        project.label_scheme == Project.LabelScheme.STEPS
+        or options.kind == TrainingRun.Kind.STEP_FINETUNE
+    ):
+        from webapp.training.steps import step_training_run_create  # it imports this module
+
+        return step_training_run_create(project=project, options=options, created_by=created_by)
     if is_benchmark_project(project=project):
         raise TrainingError("this project holds a benchmark: nothing trains on a benchmark")
     recipe = options.recipe()
@@ -345,7 +355,7 @@ def training_run_execute(
         **manifest_extra,
     }
     progress(1, 1, "saving the model")
-    _register(run, result, manifest=manifest, metrics=metrics, counts=counts, config=config)
+    run_register(run, result, manifest=manifest, metrics=metrics, counts=counts, config=config)
     return run
 
 
@@ -371,7 +381,7 @@ def _epoch_recorder(run: TrainingRun) -> Callable[[int, dict[str, float]], None]
     return record
 
 
-def _register(
+def run_register(
     run: TrainingRun,
     result: Any,
     *,
@@ -380,7 +390,8 @@ def _register(
     counts: dict[str, Any],
     config: dict[str, Any],
 ) -> RegisteredModel:
-    """Save the model, then register it and complete the run in one transaction."""
+    """Save the model (a pair or a step model), then register it and complete the run in one
+    transaction."""
     from workers.rm.saved import save_model
 
     work = work_folder(project_id=run.project_id, run_id=run.pk)

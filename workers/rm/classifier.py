@@ -88,7 +88,32 @@ def reward_margins(
     """(N,) float32 margins r(chosen) - r(rejected) of tokenised pairs.
 
     All 2N texts go through the model in batches of similar length; progress counts texts."""
-    ids = [*ids_chosen, *ids_rejected]
+    rewards = text_rewards(
+        model=model,
+        ids=[*ids_chosen, *ids_rejected],
+        pad_id=pad_id,
+        batch_size=batch_size,
+        device=device,
+        autocast_dtype=autocast_dtype,
+        progress=progress,
+        cancel=cancel,
+    )
+    return rewards[: len(ids_chosen)] - rewards[len(ids_chosen) :]
+
+
+def text_rewards(
+    *,
+    model: Any,
+    ids: Sequence[Sequence[int]],
+    pad_id: int,
+    batch_size: int,
+    device: torch.device,
+    autocast_dtype: torch.dtype | None = None,
+    progress: CountProgress | None = None,
+    cancel: CancelCheck | None = None,
+) -> np.ndarray:
+    """(T,) float32 output of the model's one-output head on each tokenised text, in batches
+    of similar length (a reward, or a step model's logit of P(correct))."""
     rewards = np.empty(len(ids), dtype=np.float32)
     done = 0
     model.eval()
@@ -100,4 +125,4 @@ def reward_margins(
             done += len(batch)
             if progress is not None:
                 progress(done, len(ids))
-    return rewards[: len(ids_chosen)] - rewards[len(ids_chosen) :]
+    return rewards

@@ -230,3 +230,31 @@ class AttributeConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class StepFinetuneConfig:
+    """The step model's fine-tune mode: the encoder trained with a one-output step head
+    (see `step_finetune.finetune_steps`), on the GPU worker."""
+
+    # Hugging Face model folder or hub name; its one-output head is the step head (logit of
+    # P(step correct)), added when the checkpoint has none.
+    model: str = field(default_factory=_default_model)
+    # Tokens per step text (the problem and the solution up to the step), cut from the left.
+    max_length: int = 256
+    epochs: int = 2
+    # Steps per optimiser step, and per forward pass when scoring.
+    batch_size: int = 16
+    eval_batch_size: int = 64
+    lr: float = 2e-5
+    weight_decay: float = 0.0
+    # Right and wrong steps weigh the same in the loss, as in StepConfig.balance.
+    balance: bool = True
+    seed: int = 0
+    # "auto" picks cuda > mps > cpu; "auto" dtype trains with bf16 autocast on cuda.
+    device: str = "auto"
+    dtype: str = "auto"
+    threads: int = 0  # torch threads on cpu (0 = leave as is)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -5,7 +5,9 @@
                                 named, not copied: it is frozen and already on disk)
 <folder>/model.safetensors ...  kind "finetune": a Hugging Face sequence-classification
                                 checkpoint (config, tokenizer), which `--reward-model` and
-                                `--encoder` of a scoring run load as they are
+                                `--encoder` of a scoring run load as they are; kind
+                                "step_finetune" the same, its one output the logit of
+                                P(step correct) (step_finetune.score_step_model reads it)
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def save_model(*, folder: Path, result: Any, manifest: dict[str, Any]) -> list[s
     kind = manifest["kind"]
     if kind == "head":
         save_file(result.state, str(folder / HEAD_WEIGHTS))
-    elif kind == "finetune":
+    elif kind in ("finetune", "step_finetune"):
         result.model.save_pretrained(str(folder), safe_serialization=True)
         result.tokenizer.save_pretrained(str(folder))
     else:

@@ -1,4 +1,5 @@
-"""Flags on pairs (from scoring runs, checks and people) and their filters."""
+"""Flags on pairs (from scoring runs, checks and people) and on the solutions of a steps
+project (from the step model's runs), and their filters."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from webapp.api.common import CursorPageSerializer
 
 class FlagSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    pair = serializers.IntegerField(source="pair_id")
+    pair = serializers.IntegerField(source="pair_id", allow_null=True)
+    item = serializers.IntegerField(
+        source="item_id", allow_null=True, help_text="A steps project's solution; pair is null."
+    )
     kind = serializers.CharField()
     severity = serializers.IntegerField()
     source = serializers.CharField()  # type: ignore[assignment]
@@ -28,6 +32,7 @@ class FlagFilterSerializer(serializers.Serializer):
         help_text="A scoring run's id, or `none` for flags tied to no run (checks, people).",
     )
     pair = serializers.IntegerField(required=False, min_value=1, max_value=10**18 - 1)
+    item = serializers.IntegerField(required=False, min_value=1, max_value=10**18 - 1)
     cursor = serializers.CharField(required=False)
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=500)
 

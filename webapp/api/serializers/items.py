@@ -68,12 +68,17 @@ class ShownResponseSerializer(serializers.Serializer):
     text = serializers.CharField(allow_blank=True)
 
 
-class ItemAssignmentSerializer(serializers.Serializer):
-    """An item as an annotator is shown it: its responses in an order drawn for this lease."""
+class LeaseSerializer(serializers.Serializer):
+    """The lease an item is served on: what its answer names."""
 
     token = serializers.UUIDField()
     round = serializers.IntegerField()
     expires_at = serializers.DateTimeField()
+
+
+class ItemAssignmentSerializer(LeaseSerializer):
+    """An item as an annotator is shown it: its responses in an order drawn for this lease."""
+
     kind = serializers.CharField(
         help_text="The answer to send: ranking, best_worst, rating or pairwise_attributes."
     )
@@ -83,16 +88,21 @@ class ItemAssignmentSerializer(serializers.Serializer):
     attributes = AttributeSerializer(many=True)
 
 
-class AnswerRequestSerializer(serializers.Serializer):
+class LeaseAnswerSerializer(serializers.Serializer):
+    """What every answer on a lease sends besides the answer itself."""
+
     token = serializers.UUIDField()
     round = serializers.IntegerField(min_value=0, max_value=32767)
+    time_ms = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+
+
+class AnswerRequestSerializer(LeaseAnswerSerializer):
     payload = serializers.JSONField(
         help_text='ranking {"tiers": [[pos, ...], ...]} best first; best_worst {"shown": '
         '[pos, ...], "best": pos, "worst": pos}; rating {"ratings": {"<pos>": {"<attribute>": '
         'value}}}; pairwise_attributes {"overall": "a|b|tie", "attributes": {"<attribute>": '
         '"a|b|tie"}} (a: position 0). Positions are those the assignment lists.'
     )
-    time_ms = serializers.IntegerField(required=False, allow_null=True, min_value=0)
 
 
 class AnswerResultSerializer(serializers.Serializer):

@@ -27,8 +27,8 @@ from webapp.projects.models import Membership
 @api_view(["GET"])
 def flag_list(request: Request, project_id: int) -> Response:
     """The project's flags in id order, a page at a time (follow ``next``), filtered by kind,
-    by the scoring run that raised them (``run=none``: checks and people) and by pair
-    (reviewers and admins)."""
+    by the scoring run that raised them (``run=none``: checks and people), by pair and by item
+    (a steps project's solutions, flagged by the step model's runs); reviewers and admins."""
     project, _ = project_for_request(request, project_id, Membership.Role.REVIEWER)
     filters = validated(FlagFilterSerializer, request.query_params)
     run = filters.get("run")
@@ -38,5 +38,6 @@ def flag_list(request: Request, project_id: int) -> Response:
         scoring_run_id=int(run) if run and run != "none" else None,
         without_run=run == "none",
         pair_id=filters.get("pair"),
+        item_id=filters.get("item"),
     )
     return cursor_page(request, flags, FlagSerializer, ordering="id", page_size=100)

@@ -12,6 +12,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from webapp.api.answering import answer_stored, item_lease_id
 from webapp.api.common import cursor_page, project_for_request, validated
 from webapp.api.errors import ERRORS, READ_ERRORS, ErrorSerializer, error_body
 from webapp.api.serializers.items import (
@@ -22,13 +23,9 @@ from webapp.api.serializers.items import (
     ItemPreviewSerializer,
     ItemSerializer,
 )
-from webapp.labelling import leases, queue
-from webapp.labelling import selectors as labelling_selectors
-from webapp.labelling.item_answers import item_answer_submit
 from webapp.labelling.item_views import shown_item
-from webapp.labelling.models import Assignment, ItemAnswer
+from webapp.labelling.models import ItemAnswer
 from webapp.labelling.payloads import kind_asked
-from webapp.labelling.services import LabellingError
 from webapp.pairs.models import Item, ItemResponse
 from webapp.pairs.previews import PREVIEW_CHARS
 from webapp.projects.models import Membership
@@ -99,10 +96,7 @@ def item_next(request: Request, project_id: int) -> Response:
     project, _ = project_for_request(request, project_id, Membership.Role.ANNOTATOR)
     if not labels_items(project):
         return _labels_pairs()
-    leases.leases_reclaim_if_due(project=project)
-    assignment_id = labelling_selectors.assignment_live_id(project=project, annotator=request.user)
-    if assignment_id is None:
-        assignment_id = queue.assignment_next(project=project, annotator=request.user)
+    assignment_id = item_lease_id(request=request, project=project)
     if assignment_id is None:
         return Response(status=status.HTTP_204_NO_CONTENT)
     shown = shown_item(project=project, assignment_id=assignment_id)
@@ -146,26 +140,4 @@ def answer_create(request: Request, project_id: int) -> Response:
     if not labels_items(project):
         return _labels_pairs()
     data = validated(AnswerRequestSerializer, request.data)
-    try:
-        result = item_answer_submit(
-            project=project,
-            annotator=request.user,
-            token=data["token"],
-            round=data["round"],
-            payload=data["payload"],
-            time_taken_ms=data.get("time_ms"),
-        )
-    except LabellingError as exc:
-        body = error_body(400, "invalid", f"{exc.field}: {exc}", {exc.field: [str(exc)]})
-        return Response(body, status=400)
-    except Assignment.DoesNotExist:
-        raise NotFound("No such assignment") from None
-    if result.status in ("stale", "not_needed"):
-        message = (
-            "This lease was undone or skipped since: fetch the item again."
-            if result.status == "stale"
-            else "Your lease expired and the item has all the answers it wants."
-        )
-        return Response(error_body(409, result.status, message), status=409)
-    body = AnswerResultSerializer({"status": result.status, "answer": result.vote_id}).data
-    return Response(body, status=201 if result.status == "stored" else 200)
+    return answer_stored(request=request, project=project, data=data, payload=data["payload"])
