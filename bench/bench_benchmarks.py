@@ -100,7 +100,8 @@ def _score_and_train(project: Any, seed: int) -> tuple[Any, Any]:
     from webapp.scoring.models import ScoringRun
     from webapp.scoring.services import ScoringOptions, scoring_run_execute
     from webapp.training.models import TrainingRun
-    from webapp.training.services import TrainingOptions, holdout_ensure, training_run_execute
+    from webapp.training.options import TrainingOptions
+    from webapp.training.services import holdout_ensure, training_run_execute
 
     options = ScoringOptions(seed=seed, max_length=MAX_LENGTH)
     run = ScoringRun.objects.create(project=project, config={"options": asdict(options)})

@@ -16,7 +16,8 @@ from tests.benchmarks.helpers import judgebench, rewardbench, rmbench, write
 from webapp.benchmarks.models import Benchmark
 from webapp.benchmarks.services import BenchmarkError, benchmark_import
 from webapp.pairs.models import Pair
-from webapp.training.services import TrainingError, TrainingOptions, training_run_create
+from webapp.training.options import TrainingError, TrainingOptions
+from webapp.training.services import training_run_create
 
 pytestmark = pytest.mark.django_db
 

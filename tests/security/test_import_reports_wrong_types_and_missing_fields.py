@@ -33,6 +33,10 @@ BAD: list[tuple[dict[str, Any], str, str]] = [
     ({**GOOD, "id": [1]}, "id", "string"),
     ({**GOOD, "id": 1.5}, "id", "string"),
     ({**GOOD, "chosen": "nul \u0000 inside"}, "chosen", "NUL"),
+    # a field the format does not know is kept as metadata: its name is checked as a text is,
+    # and the report writes it with escapes
+    ({**GOOD, "note\u0000": 1}, "note\\x00", "NUL"),
+    ({**GOOD, "note\ud800": 1}, "note\\ud800", "surrogate"),
 ]
 
 

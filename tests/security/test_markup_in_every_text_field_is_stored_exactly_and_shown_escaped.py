@@ -14,12 +14,10 @@ from tests.factories import ProjectFactory
 from tests.labelling.helpers import annotator
 from tests.security.hostile import (
     HOSTILE_MAPPING,
-    IMG,
     PAYLOAD,
-    SCRIPT,
-    SVG,
     Stored,
     hostile_record,
+    raw_markup,
     run_import,
 )
 from webapp.pairs.models import Pair
@@ -37,10 +35,6 @@ def _import(stored: Stored, tmp_path: Path) -> tuple[Pair, dict[str, Any]]:
     return Pair.objects.select_related("prompt", "response_a", "response_b").get(
         import_batch=batch
     ), record
-
-
-def _raw_markup(content: str) -> list[str]:
-    return [m for m in (SCRIPT, IMG, SVG, "<b>", "<i>") if m in content]
 
 
 def test_every_field_is_stored_exactly(stored: Stored, tmp_path: Path) -> None:
@@ -62,7 +56,7 @@ def test_the_pair_page_escapes_every_field(
     page = admin_client.get(f"/projects/{stored.project.pk}/pairs/{pair.pk}/")
     assert page.status_code == 200
     content = page.content.decode()
-    assert _raw_markup(content) == []
+    assert raw_markup(content) == []
     fields = ("q", "good", "bad", "ma", "mb", "split", "id")
     missing = [f for f in fields if html.escape(record[f]) not in content]
     assert not missing, f"not shown as escaped text: {missing}"
@@ -78,5 +72,5 @@ def test_the_labelling_page_escapes_the_texts(db: Any, tmp_path: Path, client: A
     assert page.status_code == 200
     content = page.content.decode()
     assert "good " in content and "bad " in content  # the pair is on the page...
-    assert _raw_markup(content) == []  # ...with none of its markup live
+    assert raw_markup(content) == []  # ...with none of its markup live
     assert "&lt;script&gt;" in content

@@ -10,7 +10,7 @@ import numpy as np
 from tests.scoring.test_a_scoring_run_on_a_worker_stores_every_labelled_pair import load_pairs
 from webapp.pairs.labels import effective_labels
 from webapp.scoring.models import PairScore, ScoringRun
-from webapp.training.services import TrainingOptions
+from webapp.training.options import TrainingOptions
 from workers.rm.flags import strength_deciles
 
 # Small and quick: MiniLM at 64 tokens, a few epochs.

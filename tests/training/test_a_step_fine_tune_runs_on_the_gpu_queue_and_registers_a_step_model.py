@@ -18,7 +18,8 @@ from webapp.imports.steps import ParsedSteps
 from webapp.jobs.services import TASKS
 from webapp.projects.services import project_create
 from webapp.registry.models import RegisteredModel
-from webapp.training.services import TrainingError, TrainingOptions, training_run_create
+from webapp.training.options import TrainingError, TrainingOptions
+from webapp.training.services import training_run_create
 from webapp.training.steps import step_training_execute
 from workers import tasks
 from workers.rm.step_finetune import score_step_model

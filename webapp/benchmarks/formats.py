@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from webapp.imports.containers import RecordError, Source
-from webapp.imports.fields import Bad, get, prompt_of, response_of, show
+from webapp.imports.fields import MAX_ID, Bad, check_text, get, prompt_of, response_of, short, show
 
 FORMATS = ("rewardbench", "judgebench", "rmbench", "mapping")
 _MAPPING_TARGETS = ("prompt", "chosen", "rejected", "category", "id")
@@ -57,21 +57,28 @@ class BenchmarkPair:
             "response_a": a,
             "response_b": b,
             "label": label,
-            "id": self.key[:200],
+            "id": self.key,
             "category": self.category,
             "source_line": self.line,
         } | self.extra
 
 
+# Everything a BenchmarkPair holds is checked here as the importer checks it, so the pairs of a
+# record the import then stores are all of them or none (RM-Bench: nine a record).
+
+
 def _category(value: Any, name: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise Bad(name, f"expected the category as a non-empty text, got {show(value)}")
-    return value.strip()[:100]
+    return check_text(value.strip()[:100], name)
 
 
 def _key(record: dict[str, Any], name: str, line: int) -> str:
+    """The record's id, or its line; at most MAX_ID - 3 long, so RM-Bench's ':ij' fits."""
     value = record.get(name)
-    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else str(line)
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        return str(line)
+    return short(check_text(str(value), name), name, MAX_ID - 3)
 
 
 def _rewardbench(line: int, record: dict[str, Any], _: dict[str, Any]) -> list[BenchmarkPair]:
@@ -116,6 +123,8 @@ def _rmbench(line: int, record: dict[str, Any], options: dict[str, Any]) -> list
         variants[side] = [response_of(v, f"{side}[{i}]") for i, v in enumerate(values)]
     category = options.get("category") or _category(get(record, "subset"), "subset")
     key = _key(record, "id", line)
+    subset = record.get("subset")
+    subset = check_text(subset, "subset") if isinstance(subset, str) else ""
     return [
         BenchmarkPair(
             line,
@@ -129,7 +138,7 @@ def _rmbench(line: int, record: dict[str, Any], options: dict[str, Any]) -> list
                 "item": key,
                 "chosen_style": i,
                 "rejected_style": j,
-                "subset": record.get("subset") if isinstance(record.get("subset"), str) else "",
+                "subset": subset,
             },
         )
         for i in range(3)

@@ -1,4 +1,5 @@
-"""Reads for exports: the rows of a dataset, straight out of PostgreSQL, and snapshot lookups.
+"""Reads for exports: the rows of a dataset, straight out of PostgreSQL (snapshot lookups are
+in snapshots.py).
 
 ``export_sql`` is the one place that decides what a row of an exported dataset holds. Each row
 is built by PostgreSQL as a finished JSON object (``row_to_json``), the lines of 16 pairs to a
@@ -33,19 +34,16 @@ so an export works at every stage of a project.
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet
 
 from webapp.exports.models import ExportSnapshot
 from webapp.flags.models import Flag
 from webapp.pairs.labels import effective_label_sql
-from webapp.projects.models import Membership, Project
+from webapp.projects.models import Project
 from webapp.projects.schemes import labels_items
-from webapp.projects.selectors import project_for_user
 from webapp.review.models import PairReview
 from webapp.scoring.models import PairScore
 from webapp.scoring.selectors import latest_complete_run_id
@@ -362,46 +360,3 @@ def export_counts(
         if values["reason"] == "exported":
             split_counts.update({name: values[name] for name in (*tallies, *ids)})
     return counts
-
-
-# --- snapshots ------------------------------------------------------------------------------
-
-SAFE_SPLIT = re.compile(r"[^A-Za-z0-9_]+")
-
-
-def split_file_stem(split: str, taken: set[str]) -> str:
-    """A file (and Hugging Face split) name for a split: word characters only, unique."""
-    stem = SAFE_SPLIT.sub("_", split).strip("_")[:60] or "split"
-    if stem[0].isdigit():
-        stem = f"split_{stem}"
-    candidate, n = stem, 2
-    while candidate in taken:
-        candidate, n = f"{stem}_{n}", n + 1
-    taken.add(candidate)
-    return candidate
-
-
-def snapshots_for_project(*, project: Project) -> QuerySet[ExportSnapshot]:
-    return (
-        ExportSnapshot.objects.filter(project=project)
-        .select_related("created_by", "job")
-        .order_by("-version")
-    )
-
-
-def snapshot_for_user(
-    *, user: Any, snapshot_id: int, min_role: str = Membership.Role.REVIEWER
-) -> tuple[ExportSnapshot, str]:
-    """The snapshot and the user's role in its project, or 404. Exports hold every label, so
-    annotators never see them."""
-    from django.http import Http404
-
-    snapshot = (
-        ExportSnapshot.objects.filter(pk=snapshot_id)
-        .select_related("project", "created_by", "job")
-        .first()
-    )
-    if snapshot is None:
-        raise Http404("No such export")
-    _, role = project_for_user(user=user, project_id=snapshot.project_id, min_role=min_role)
-    return snapshot, role

@@ -39,8 +39,8 @@ from webapp.exports.selectors import (
     check_spec,
     export_counts,
     score_source,
-    split_file_stem,
 )
+from webapp.exports.snapshots import split_file_stem
 from webapp.exports.step_files import step_files_write
 from webapp.exports.streaming import export_rows
 from webapp.exports.writers import (

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from webapp.exports.models import ExportSnapshot
-from webapp.exports.selectors import split_file_stem
+from webapp.exports.snapshots import split_file_stem
 from webapp.exports.steps import (
     StepSolution,
     first_error_record,

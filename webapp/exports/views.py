@@ -12,8 +12,9 @@ from django.shortcuts import redirect, render
 
 from webapp.exports.forms import ExportForm
 from webapp.exports.models import ExportSnapshot
-from webapp.exports.selectors import ExportError, snapshot_for_user, snapshots_for_project
+from webapp.exports.selectors import ExportError
 from webapp.exports.services import export_create
+from webapp.exports.snapshots import snapshot_for_user, snapshots_for_project
 from webapp.pairs.selectors import pair_counts
 from webapp.projects.models import Membership
 from webapp.projects.selectors import admin_post, project_for_user

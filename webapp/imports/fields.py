@@ -33,12 +33,21 @@ class ParsedPair:
     metadata: dict[str, Any] = field(default_factory=dict)  # every other column, JSON-safe
 
 
+def storable(value: str) -> str:
+    """``value`` with what PostgreSQL cannot store (NUL, unpaired surrogates) written as
+    escapes: a report that names a field ``"a\\x00b"`` must not fail to be saved."""
+    if "\x00" not in value and value.isascii():
+        return value
+    return value.encode("utf-8", "backslashreplace").decode().replace("\x00", "\\x00")
+
+
 class Bad(Exception):
-    """A record's problem; RecordStream turns it into a RecordError on the record's line."""
+    """A record's problem; RecordStream turns it into a RecordError on the record's line. Its
+    field may be a name out of the file (a key, a rater), so both are made storable."""
 
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(reason)
-        self.field, self.reason = field, reason
+        self.field, self.reason = storable(field), storable(reason)
 
 
 _ROLES = frozenset({"user", "assistant", "system"})
@@ -47,6 +56,9 @@ _ROLES = frozenset({"user", "assistant", "system"})
 # in webapp/pairs/models.py; a test keeps them equal). A longer one rejects its record here,
 # since at COPY time it would fail the whole chunk.
 MAX_ID, MAX_SPLIT, MAX_MODEL = 200, 20, 200
+# The longest name of a rater or labeller in a file: each becomes an imported annotator, the user
+# `import-p<project>-<name>` (150 characters at most), and two names must never share one.
+MAX_RATER = 100
 
 
 def show(value: object) -> str:
@@ -88,6 +100,11 @@ def short(value: str, field: str, limit: int) -> str:
     if len(value) > limit:
         raise Bad(field, f"too long: {len(value)} characters, at most {limit} fit")
     return value
+
+
+def rater_of(value: Any, field: str) -> str:
+    """The name of a rater (a key of a file's rankings or scores, a labeller's id)."""
+    return short(text(value, field, required=False), field, MAX_RATER)
 
 
 def ident(value: Any, field: str) -> str:
@@ -166,4 +183,4 @@ def json_safe(value: Any, field: str) -> Any:
 def metadata(record: dict[str, Any], used: frozenset[str]) -> dict[str, Any]:
     if record.keys() <= used:
         return {}
-    return {k: json_safe(v, k) for k, v in record.items() if k not in used}
+    return {check_text(k, k): json_safe(v, k) for k, v in record.items() if k not in used}

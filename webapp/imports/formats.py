@@ -39,13 +39,8 @@ from webapp.imports.fields import (
 from webapp.imports.item_mapping import ItemMapping, is_item_mapping
 from webapp.imports.listwise import ITEM_PARSERS, ParsedItem, ParsedRow, detect_items, group_rows
 from webapp.imports.mapping import Mapping
-from webapp.imports.steps import (
-    STEP_FORMATS,
-    STEP_PARSERS,
-    ParsedSteps,
-    StepMapping,
-    detect_steps,
-)
+from webapp.imports.step_fields import ParsedSteps
+from webapp.imports.steps import STEP_FORMATS, STEP_PARSERS, StepMapping, detect_steps
 
 __all__ = [
     "FORMATS",

@@ -32,6 +32,7 @@ from webapp.imports.fields import (
     metadata,
     model_of,
     prompt_of,
+    rater_of,
     response_of,
     show,
     split_of,
@@ -116,7 +117,7 @@ def _per_rater(value: Any, field: str, n: int) -> dict[str, list[Any]]:
         where = field if type(value) is not dict else f"{field}.{rater}"
         if type(values) is not list or len(values) != n:
             raise Bad(where, f"expected a list of {n} values, one per response")
-        out[str(rater)] = values
+        out[rater_of(rater, where)] = values
     return out
 
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from webapp.imports.containers import RecordError
 from webapp.imports.models import ImportBatch
-from webapp.imports.steps import ParsedSteps
+from webapp.imports.step_fields import ParsedSteps
 from webapp.labelling.items import AnswerRow, item_answers_store
 from webapp.labelling.payloads import PayloadError, payload_clean
 from webapp.pairs.hashing import canonical, item_key, prompt_hash, response_hash

@@ -209,7 +209,8 @@ def _counted(ab: str, ba: str) -> str:
 def _pair_ids(project: Project, keys: list[str], *, by_pair_id: bool) -> dict[str, int]:
     """Each key's pair in the project, in one query."""
     if by_pair_id:
-        wanted = [int(k) for k in keys if k.isdigit()]
+        # a PrefLab id: a bigint, so at most 18 digits here ("²".isdigit() too, but not ASCII)
+        wanted = [int(k) for k in keys if k.isascii() and k.isdigit() and len(k) <= 18]
         found = Pair.objects.filter(project=project, pk__in=wanted).values_list("pk", flat=True)
         return {str(pk): pk for pk in found}
     rows = Pair.objects.filter(project=project, external_id__in=set(keys)).values_list(

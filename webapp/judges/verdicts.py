@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from webapp.imports.containers import RecordError, Source
-from webapp.imports.fields import Bad, show
+from webapp.imports.fields import MAX_ID, Bad, check_text, short, show, text
 
 KEY_FIELDS = ("pair_id", "external_id", "id", "idx")
 VERDICT_FIELDS = ("verdict", "winner", "label")
@@ -72,13 +72,13 @@ def parse_verdict(line: int, record: dict[str, Any], key_field: str | None) -> V
     if verdict is None:
         raise Bad("verdict", "the verdict is missing (verdict, winner, label or *_result)")
     reason_field = _field(record, ("reason",), "_reason")
-    reason = record.get(reason_field) if reason_field else ""
     return Verdict(
         line=line,
-        key=str(raw_key),
+        # the ids pairs are imported with are as long as MAX_ID, and checked as their texts are
+        key=short(check_text(str(raw_key), key), key, MAX_ID),
         choice=choice_of(record[verdict], position, verdict),
         position=position,
-        reason=reason if isinstance(reason, str) else "",
+        reason=text(record.get(reason_field), reason_field, required=False) if reason_field else "",
     )
 
 

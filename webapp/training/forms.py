@@ -6,7 +6,7 @@ from django import forms
 
 from webapp.flags.models import Flag
 from webapp.training.models import TrainingRun
-from webapp.training.services import DEFAULT_DROP_FLAGS, TrainingOptions
+from webapp.training.options import DEFAULT_DROP_FLAGS, TrainingOptions
 
 
 class TrainingForm(forms.Form):

@@ -19,13 +19,8 @@ from webapp.jobs.services import JobCancelled
 from webapp.labelling.step_labels import step_items, step_labels, trainable_targets
 from webapp.projects.models import Project
 from webapp.training.models import TrainingRun
-from webapp.training.services import (
-    HOLDOUT_SEED,
-    HOLDOUT_SHARE,
-    TrainingError,
-    TrainingOptions,
-    run_register,
-)
+from webapp.training.options import TrainingError, TrainingOptions
+from webapp.training.services import HOLDOUT_SEED, HOLDOUT_SHARE, run_register
 
 Progress = Callable[..., None]
 MIN_LABELLED = 4  # solutions with step labels, so that some train and one is held out

@@ -15,12 +15,13 @@ from webapp.registry.models import RegisteredModel
 from webapp.registry.selectors import models_for_project
 from webapp.scoring.models import ScoringRun
 from webapp.training.forms import TrainingForm
+from webapp.training.options import TrainingError
 from webapp.training.selectors import (
     run_charts,
     run_visible_to,
     runs_for_project,
 )
-from webapp.training.services import TrainingError, training_run_create
+from webapp.training.services import training_run_create
 
 MAX_COMPARED = 8
 

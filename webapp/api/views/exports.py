@@ -23,13 +23,9 @@ from webapp.api.serializers.exports import (
     ExportSnapshotSerializer,
     ExportStartedSerializer,
 )
-from webapp.exports.selectors import (
-    ExportError,
-    ExportSpec,
-    snapshot_for_user,
-    snapshots_for_project,
-)
+from webapp.exports.selectors import ExportError, ExportSpec
 from webapp.exports.services import export_create
+from webapp.exports.snapshots import snapshot_for_user, snapshots_for_project
 from webapp.exports.views import snapshot_file_response
 from webapp.projects.models import Membership
 

@@ -14,13 +14,9 @@ from webapp.api.common import project_for_request, validated
 from webapp.api.errors import ERRORS, READ_ERRORS
 from webapp.api.serializers.training import TrainingRequestSerializer, TrainingRunSerializer
 from webapp.projects.models import Membership
+from webapp.training.options import DEFAULT_DROP_FLAGS, TrainingError, TrainingOptions
 from webapp.training.selectors import run_visible_to, runs_for_project
-from webapp.training.services import (
-    DEFAULT_DROP_FLAGS,
-    TrainingError,
-    TrainingOptions,
-    training_run_create,
-)
+from webapp.training.services import training_run_create
 
 
 @extend_schema(

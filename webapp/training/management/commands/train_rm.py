@@ -9,12 +9,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from webapp.jobs.terminal import job_wait
 from webapp.projects.models import Project
 from webapp.training.models import TrainingRun
-from webapp.training.services import (
-    DEFAULT_DROP_FLAGS,
-    TrainingError,
-    TrainingOptions,
-    training_run_create,
-)
+from webapp.training.options import DEFAULT_DROP_FLAGS, TrainingError, TrainingOptions
+from webapp.training.services import training_run_create
 
 
 class Command(BaseCommand):
