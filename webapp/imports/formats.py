@@ -37,7 +37,15 @@ from webapp.imports.fields import (
     text,
 )
 from webapp.imports.item_mapping import ItemMapping, is_item_mapping
-from webapp.imports.listwise import ITEM_PARSERS, ParsedItem, ParsedRow, detect_items, group_rows
+from webapp.imports.listwise import (
+    ITEM_PARSERS,
+    ROW_GROUPS,
+    ParsedItem,
+    ParsedRow,
+    RejectedRow,
+    detect_items,
+    group_rows,
+)
 from webapp.imports.mapping import Mapping
 from webapp.imports.step_fields import ParsedSteps
 from webapp.imports.steps import STEP_FORMATS, STEP_PARSERS, StepMapping, detect_steps
@@ -57,8 +65,6 @@ __all__ = [
 FORMATS = ("auto", "hh", "trl", "pandalm", *STEP_FORMATS, "mapping", *ITEM_PARSERS)
 # The formats whose records are items of several responses, not pairs.
 ITEM_FORMATS = frozenset(ITEM_PARSERS)
-# Formats of one response a row, grouped into items at the end of the file.
-ROW_FORMATS = frozenset({"helpsteer2", "prometheus"})
 
 
 # --- hh: Anthropic HH-RLHF ------------------------------------------------------------------
@@ -257,7 +263,12 @@ class RecordStream:
     RecordError for the step formats (`is_steps`)."""
 
     def __init__(
-        self, source: Source, fmt: str, parse: Parser, items: Generator[Item], rows: bool = False
+        self,
+        source: Source,
+        fmt: str,
+        parse: Parser,
+        items: Generator[Item],
+        group_of: Callable[[dict[str, Any]], str] | None = None,
     ) -> None:
         self.format, self.size = fmt, source.size
         self.is_steps = fmt in STEP_FORMATS or isinstance(
@@ -265,8 +276,10 @@ class RecordStream:
         )
         self._source, self._parse, self._items = source, parse, items
         self._started = False
-        self._rows = rows
-        self.of_items = fmt in ITEM_FORMATS or rows
+        # Row formats: how a row tells its group (a rejected row's group is left out with it)
+        self._group_of = group_of
+        self._rows = group_of is not None
+        self.of_items = fmt in ITEM_FORMATS or self._rows
 
     @property
     def position(self) -> int:
@@ -292,9 +305,17 @@ class RecordStream:
             try:
                 pair = parse(line, record)
             except Bad as e:
-                yield RecordError(name, line, e.field, e.reason)
+                error = RecordError(name, line, e.field, e.reason)
+                yield error if self._group_of is None else RejectedRow(error, self._group(record))
                 continue
             yield pair
+
+    def _group(self, record: dict[str, Any]) -> str | None:
+        assert self._group_of is not None
+        try:
+            return self._group_of(record)
+        except Bad:
+            return None
 
     def close(self) -> None:
         """Close the file now rather than when the stream is garbage-collected."""
@@ -343,8 +364,8 @@ def open_records(
     except FormatError:
         records.close()
         raise
-    rows = fmt in ROW_FORMATS or isinstance(columns, ItemMapping)
-    return RecordStream(source, fmt, parse, records, rows=rows)
+    group_of = columns.group_of if isinstance(columns, ItemMapping) else ROW_GROUPS.get(fmt)
+    return RecordStream(source, fmt, parse, records, group_of=group_of)
 
 
 def _resolve(

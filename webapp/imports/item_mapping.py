@@ -68,11 +68,17 @@ class ItemMapping:
                 f"have (it has: {', '.join(columns[:30])})"
             )
 
+    def group_of(self, record: dict[str, Any]) -> str:
+        """A row's group: its group column, else its prompt."""
+        group_column = self.columns.get("group")
+        if group_column:
+            return ident(get(record, group_column), group_column)
+        return repr(prompt_of(get(record, self.columns["prompt"]), self.columns["prompt"]))
+
     def parse(self, line: int, record: dict[str, Any]) -> ParsedRow:
         columns = self.columns
         prompt = prompt_of(get(record, columns["prompt"]), columns["prompt"])
-        group_column = columns.get("group")
-        group = ident(get(record, group_column), group_column) if group_column else repr(prompt)
+        group = self.group_of(record)
         model_column = columns.get("model")
         response = ParsedResponse(
             response_of(get(record, columns["response"]), columns["response"]),

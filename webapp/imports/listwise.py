@@ -80,6 +80,16 @@ class ParsedRow:
     own_context: bool = False
 
 
+@dataclass(slots=True)
+class RejectedRow:
+    """A row that did not parse, with the group it would have joined where its format can still
+    tell (None when the group's own field is at fault). The rest of that group is left out with
+    it: an item missing one of its responses would rank and rate a different set."""
+
+    error: RecordError
+    group: str | None
+
+
 def number(value: Any, field: str) -> float:
     """A rating: a number, or a string of one ("4", as UltraFeedback writes them)."""
     if isinstance(value, str):
@@ -196,8 +206,17 @@ HELPSTEER2_ATTRIBUTES = ("helpfulness", "correctness", "coherence", "complexity"
 _HS2_USED = frozenset({"prompt", "response", "split", "id", *HELPSTEER2_ATTRIBUTES})
 
 
+def helpsteer2_group(record: dict[str, Any]) -> str:
+    """A HelpSteer2 row's group: its prompt."""
+    return text(get(record, "prompt"), "prompt")
+
+
+def prometheus_group(record: dict[str, Any]) -> str:
+    return ident(get(record, "idx"), "idx")
+
+
 def parse_helpsteer2(line: int, record: dict[str, Any]) -> ParsedRow:
-    prompt = text(get(record, "prompt"), "prompt")
+    prompt = helpsteer2_group(record)
     response = ParsedResponse(
         response_of(get(record, "response"), "response"), "", metadata(record, _HS2_USED)
     )
@@ -229,7 +248,7 @@ def parse_prometheus(line: int, record: dict[str, Any]) -> ParsedRow:
     scores = get(record, "gpt4_score")
     if type(scores) is not list or not scores:
         raise Bad("gpt4_score", "expected a list of scores, one per judge run")
-    group = ident(get(record, "idx"), "idx")
+    group = prometheus_group(record)
     return ParsedRow(
         line,
         group,
@@ -248,9 +267,16 @@ def group_rows(
 ) -> Iterator[Any]:
     """Pass items and errors through; hold rows until the end, then give one ParsedItem per
     group (at its first row's line, responses in row order), or a RecordError for a group of
-    one row or a row whose prompt differs from its group's."""
+    one row or a row whose prompt differs from its group's. A group with a rejected row
+    (RejectedRow) gives a RecordError for each of its other rows instead of an item."""
     groups: dict[str, list[ParsedRow]] = {}
+    rejected: dict[str, int] = {}  # group -> line of its first rejected row
     for entry in parsed:
+        if isinstance(entry, RejectedRow):
+            if entry.group is not None:
+                rejected.setdefault(entry.group, entry.error.line)
+            yield entry.error
+            continue
         if not isinstance(entry, ParsedRow):
             yield entry
             continue
@@ -261,8 +287,13 @@ def group_rows(
             )
             continue
         rows.append(entry)
-    for rows in groups.values():
+    for group, rows in groups.items():
         first = rows[0]
+        if group in rejected:
+            reason = f"line {rejected[group]}, a response of the same prompt, was rejected"
+            for row in rows:
+                yield RecordError(file, row.line, "response", f"{reason}: its item is left out")
+            continue
         if len(rows) < 2:
             yield RecordError(
                 file, first.line, "response", "the only response of its prompt: an item needs two"
@@ -314,6 +345,11 @@ ITEM_PARSERS: dict[str, Callable[[int, dict[str, Any]], ParsedItem | ParsedRow]]
     "listwise": parse_listwise,
     "helpsteer2": parse_helpsteer2,
     "prometheus": parse_prometheus,
+}
+# The formats of one response a row, and how each tells a row's group.
+ROW_GROUPS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "helpsteer2": helpsteer2_group,
+    "prometheus": prometheus_group,
 }
 
 
