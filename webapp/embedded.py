@@ -81,6 +81,27 @@ def _prune_pg_users(server: object) -> None:
         users.put(alive)
 
 
+def postgres_release(home: Path) -> bool:
+    """Stop the embedded PostgreSQL now if no other live process uses it; True when stopped.
+
+    For a process that outlives every other user (`manage.py serve`): the exit handlers alone
+    left the server running now and then on a busy machine, with its list of users empty, so
+    this process asks once more itself, after its children have gone, rather than trust them.
+    """
+    server = _pg_servers.get(pg_data_dir(home).resolve())
+    users = getattr(server, "global_process_id_list", None)
+    lock = getattr(server, "_lock", None)
+    if server is None or users is None or lock is None:
+        return False
+    with lock:
+        others = [pid for pid in users._get() if pid != os.getpid() and _alive(pid)]
+        users.put(others)
+        if others:
+            return False
+        server._stop()  # type: ignore[attr-defined]
+    return True
+
+
 def ensure_database(home: Path, name: str) -> None:
     """Create database ``name`` on the embedded server if it does not exist yet."""
     import psycopg

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from webapp import embedded
 from webapp.celery import ensure_broker
 from webapp.ops.services import admin_ensure, demo_load
 
@@ -111,4 +112,6 @@ class Command(BaseCommand):
             with contextlib.suppress(psutil.NoSuchProcess):
                 leftover.kill()
         psutil.wait_procs(alive, timeout=5)
+        if settings.EMBEDDED_DATABASE:
+            embedded.postgres_release(Path(settings.PREFLAB_HOME))
         self.stdout.write("Stopped.")
